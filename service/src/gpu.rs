@@ -1,0 +1,142 @@
+//! The GPU report: what NVML (loaded at run time through nvml-wrapper) says about
+//! the driver, the devices and the processes using them. Never an error: when
+//! NVML cannot load, the report says `available: false` and why.
+
+use std::sync::OnceLock;
+
+use nvml_wrapper::enum_wrappers::device::TemperatureSensor;
+use nvml_wrapper::enums::device::UsedGpuMemory;
+use nvml_wrapper::{Nvml, cuda_driver_version_major, cuda_driver_version_minor};
+use serde::{Deserialize, Serialize};
+
+/// The whole report, as `/gpu` and `gauntlet-service gpu` print it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GpuReport {
+    /// Whether NVML loaded and answered.
+    pub available: bool,
+    /// Why not, when it did not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The NVIDIA driver's version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver_version: Option<String>,
+    /// The CUDA version the driver supports, as `12.4`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cuda_driver_version: Option<String>,
+    /// One entry a GPU.
+    #[serde(default)]
+    pub devices: Vec<GpuDevice>,
+}
+
+/// One GPU as NVML sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GpuDevice {
+    /// NVML's index.
+    pub index: u32,
+    /// Marketing name, e.g. `NVIDIA H100 80GB HBM3`.
+    pub name: String,
+    /// Stable identity, `GPU-...`.
+    pub uuid: String,
+    /// Memory on the card, bytes.
+    pub memory_total_bytes: u64,
+    /// Memory in use, bytes.
+    pub memory_used_bytes: u64,
+    /// Percent of time a kernel ran over the last sample period.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utilization_gpu_percent: Option<u32>,
+    /// Percent of time memory was read or written over the last sample period.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utilization_memory_percent: Option<u32>,
+    /// Core temperature in degrees Celsius.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature_celsius: Option<u32>,
+    /// Compute processes on this GPU and their memory.
+    #[serde(default)]
+    pub processes: Vec<GpuProcess>,
+}
+
+/// A compute process on a GPU.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GpuProcess {
+    /// Process id (as the host sees it).
+    pub pid: u32,
+    /// GPU memory it holds, bytes, when NVML can tell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used_memory_bytes: Option<u64>,
+}
+
+impl GpuReport {
+    /// A report for a machine where NVML cannot answer.
+    pub fn unavailable(reason: impl Into<String>) -> Self {
+        Self {
+            available: false,
+            reason: Some(reason.into()),
+            driver_version: None,
+            cuda_driver_version: None,
+            devices: Vec::new(),
+        }
+    }
+}
+
+fn nvml() -> Result<&'static Nvml, String> {
+    static NVML: OnceLock<Result<Nvml, String>> = OnceLock::new();
+    NVML.get_or_init(|| Nvml::init().map_err(|e| format!("NVML cannot be loaded: {e}")))
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// Asks NVML for a fresh report. Blocking (NVML calls take milliseconds).
+pub fn report() -> GpuReport {
+    let nvml = match nvml() {
+        Ok(nvml) => nvml,
+        Err(reason) => return GpuReport::unavailable(reason),
+    };
+    match read(nvml) {
+        Ok(report) => report,
+        Err(e) => GpuReport::unavailable(format!("NVML failed: {e}")),
+    }
+}
+
+fn read(nvml: &Nvml) -> Result<GpuReport, nvml_wrapper::error::NvmlError> {
+    let cuda = nvml
+        .sys_cuda_driver_version()
+        .ok()
+        .map(|v| format!("{}.{}", cuda_driver_version_major(v), cuda_driver_version_minor(v)));
+    let mut devices = Vec::new();
+    for index in 0..nvml.device_count()? {
+        let device = nvml.device_by_index(index)?;
+        let memory = device.memory_info()?;
+        let utilization = device.utilization_rates().ok();
+        let processes = device
+            .running_compute_processes()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| GpuProcess {
+                pid: p.pid,
+                used_memory_bytes: match p.used_gpu_memory {
+                    UsedGpuMemory::Used(bytes) => Some(bytes),
+                    UsedGpuMemory::Unavailable => None,
+                },
+            })
+            .collect();
+        devices.push(GpuDevice {
+            index,
+            name: device.name()?,
+            uuid: device.uuid()?,
+            memory_total_bytes: memory.total,
+            memory_used_bytes: memory.used,
+            utilization_gpu_percent: utilization.as_ref().map(|u| u.gpu),
+            utilization_memory_percent: utilization.as_ref().map(|u| u.memory),
+            temperature_celsius: device.temperature(TemperatureSensor::Gpu).ok(),
+            processes,
+        });
+    }
+    let available = !devices.is_empty();
+    Ok(GpuReport {
+        available,
+        reason: (!available).then(|| "NVML loaded but reports no GPU".to_owned()),
+        driver_version: nvml.sys_driver_version().ok(),
+        cuda_driver_version: cuda,
+        devices,
+    })
+}

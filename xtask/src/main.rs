@@ -1,0 +1,22 @@
+//! `cargo xtask`: the project's automation, one module per subcommand.
+
+mod bench;
+mod flags;
+mod model;
+mod test;
+mod util;
+mod validate;
+
+use clap::Parser;
+
+fn main() -> anyhow::Result<()> {
+    let flags = flags::Xtask::parse();
+    let sh = xshell::Shell::new()?;
+    sh.change_dir(util::project_root());
+    match flags.command {
+        flags::Command::Validate(cmd) => cmd.run(&sh),
+        flags::Command::Test(cmd) => cmd.run(&sh),
+        flags::Command::Model(cmd) => cmd.run(&sh),
+        flags::Command::Bench(cmd) => cmd.run(&sh),
+    }
+}

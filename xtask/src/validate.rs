@@ -1,0 +1,97 @@
+//! `cargo xtask validate`: every gate in order, each timed, with one summary.
+//!
+//! Steps that cannot run here are reported as not applicable with the reason;
+//! they never count as passed.
+
+use std::time::{Duration, Instant};
+
+use anyhow::bail;
+use xshell::{Shell, cmd};
+
+use crate::{flags, model, util};
+
+/// The steps, in the order they run.
+const STEPS: &[(&str, &str)] = &[
+    ("fmt", "cargo fmt --check"),
+    ("lint", "cargo clippy --all-targets -- -D warnings"),
+    ("build", "release binaries"),
+    ("model", "all-MiniLM-L6-v2 present and verified"),
+    ("service", "the reference service's tests against the real model"),
+];
+
+enum Outcome {
+    Passed,
+    Failed(String),
+    NotApplicable(String),
+    Skipped,
+}
+
+impl flags::Validate {
+    pub fn run(&self, sh: &Shell) -> anyhow::Result<()> {
+        for name in self.only.iter().chain(&self.skip) {
+            if !STEPS.iter().any(|(step, _)| step == name) {
+                let known: Vec<_> = STEPS.iter().map(|(s, _)| *s).collect();
+                eprintln!("xtask: unknown step `{name}` (steps: {})", known.join(", "));
+                std::process::exit(2);
+            }
+        }
+        let started = Instant::now();
+        let mut results: Vec<(&str, Outcome, Duration)> = Vec::new();
+        let mut failed = false;
+        for (n, (name, what)) in STEPS.iter().enumerate() {
+            let selected = (self.only.is_empty() || self.only.iter().any(|s| s == name))
+                && !self.skip.iter().any(|s| s == name);
+            if !selected || (failed && !self.keep_going) {
+                results.push((name, Outcome::Skipped, Duration::ZERO));
+                continue;
+            }
+            util::say(format_args!(
+                "step {}/{}: {name} ({what}), {:.0}s elapsed",
+                n + 1,
+                STEPS.len(),
+                started.elapsed().as_secs_f64()
+            ));
+            let t = Instant::now();
+            let outcome = match run_step(sh, name) {
+                Ok(outcome) => outcome,
+                Err(err) => Outcome::Failed(format!("{err:#}")),
+            };
+            failed |= matches!(outcome, Outcome::Failed(_));
+            results.push((name, outcome, t.elapsed()));
+        }
+        print_summary(&results, started.elapsed());
+        if failed {
+            bail!("validate failed");
+        }
+        Ok(())
+    }
+}
+
+fn run_step(sh: &Shell, name: &str) -> anyhow::Result<Outcome> {
+    match name {
+        "fmt" => cmd!(sh, "cargo fmt --all --check").run()?,
+        "lint" => cmd!(sh, "cargo clippy --workspace --all-targets -- -D warnings").run()?,
+        "build" => cmd!(sh, "cargo build --release --workspace --bins").run()?,
+        "model" => {
+            model::ensure_model(sh, false)?;
+        }
+        "service" => cmd!(sh, "cargo test --package gauntlet-service --all-targets").run()?,
+        other => return Ok(Outcome::NotApplicable(format!("no runner for step {other}"))),
+    }
+    Ok(Outcome::Passed)
+}
+
+fn print_summary(results: &[(&str, Outcome, Duration)], total: Duration) {
+    println!("\n| step | outcome | duration | note |");
+    println!("| --- | --- | --- | --- |");
+    for (name, outcome, took) in results {
+        let (word, note) = match outcome {
+            Outcome::Passed => ("passed", String::new()),
+            Outcome::Failed(why) => ("FAILED", why.lines().next().unwrap_or_default().to_owned()),
+            Outcome::NotApplicable(why) => ("not applicable", why.clone()),
+            Outcome::Skipped => ("skipped", String::new()),
+        };
+        println!("| {name} | {word} | {:.1}s | {note} |", took.as_secs_f64());
+    }
+    println!("\ntotal {:.1}s", total.as_secs_f64());
+}
