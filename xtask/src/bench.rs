@@ -1,11 +1,212 @@
-//! `cargo xtask bench`: benchmarks measured side by side with their peers.
+//! `cargo xtask bench service`: the reference service measured side by side with
+//! sentence-transformers on the same corpus, machine and thread count.
+//!
+//! Absolute figures drift on shared machines; the ratios taken in one run hold.
 
-use xshell::Shell;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
-use crate::flags;
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+use xshell::{Shell, cmd};
+
+use crate::{flags, model, util};
+
+const CORPUS: &str = "fixtures/bench/corpus.txt";
+const BATCH: usize = 32;
+const PASSES: usize = 3;
+const SINGLE_CALLS: usize = 200;
+const CLIENTS: usize = 8;
 
 impl flags::Bench {
-    pub fn run(&self, _sh: &Shell) -> anyhow::Result<()> {
-        anyhow::bail!("bench {:?} is not written yet", self.what)
+    pub fn run(&self, sh: &Shell) -> anyhow::Result<()> {
+        match self.what {
+            flags::BenchTarget::Service => self.service(sh),
+        }
     }
+
+    fn service(&self, sh: &Shell) -> anyhow::Result<()> {
+        let model_dir = model::ensure_model(sh, false)?;
+        let corpus: Vec<String> = sh
+            .read_file(CORPUS)?
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_owned)
+            .collect();
+        util::say("building the release binary");
+        cmd!(sh, "cargo build --release --quiet -p gauntlet-service").run()?;
+        let ours = measure_service(&model_dir, &corpus, self.threads)?;
+        let peer = if self.no_peer {
+            None
+        } else {
+            util::say("running the sentence-transformers peer (fixtures/bench/st_bench.py)");
+            let threads = self.threads.to_string();
+            let out = cmd!(
+                sh,
+                "python3 fixtures/bench/st_bench.py --model-dir {model_dir} --corpus {CORPUS} --threads {threads}"
+            )
+            .read()
+            .context("the peer failed: `pip install sentence-transformers`, or pass --no-peer")?;
+            Some(serde_json::from_str::<Value>(out.lines().last().unwrap_or_default())?)
+        };
+        report(&ours, peer.as_ref(), self.threads);
+        Ok(())
+    }
+}
+
+struct Figures {
+    ready_s: f64,
+    first_embedding_s: f64,
+    batch_throughput: f64,
+    single_p50_ms: f64,
+    single_p99_ms: f64,
+    concurrent_throughput: f64,
+    rss_mb: f64,
+}
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn measure_service(
+    model_dir: &std::path::Path,
+    corpus: &[String],
+    threads: usize,
+) -> anyhow::Result<Figures> {
+    let binary = util::project_root().join("target/release/gauntlet-service");
+    let started = Instant::now();
+    let mut child = Command::new(binary)
+        .args(["serve", "--host", "127.0.0.1", "--port", "0", "--log-format", "json"])
+        .arg("--model-dir")
+        .arg(model_dir)
+        .env("RAYON_NUM_THREADS", threads.to_string())
+        .env("GAUNTLET_THREADS", threads.to_string())
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("starting gauntlet-service")?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let service = Running(child);
+    let mut lines = BufReader::new(stdout).lines();
+    let addr = loop {
+        let line = lines.next().context("the service exited before listening")??;
+        let v: Value = serde_json::from_str(&line).unwrap_or_default();
+        if v["message"] == "listening" {
+            break v["addr"].as_str().unwrap_or_default().to_owned();
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    let base = format!("http://{addr}");
+    let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(120)).build()?;
+    while client.get(format!("{base}/health/ready")).send().map(|r| r.status() != 200).unwrap_or(true) {
+        if started.elapsed() > Duration::from_secs(60) {
+            bail!("not ready within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let ready_s = started.elapsed().as_secs_f64();
+    let url = format!("{base}/v1/embeddings");
+    let embed = |client: &reqwest::blocking::Client, inputs: &[String]| -> anyhow::Result<()> {
+        let r = client.post(&url).json(&json!({ "input": inputs })).send()?;
+        if r.status() != 200 {
+            bail!("the service answered {}: {}", r.status(), r.text()?);
+        }
+        r.bytes()?;
+        Ok(())
+    };
+    embed(&client, &corpus[..1])?;
+    let first_embedding_s = started.elapsed().as_secs_f64();
+
+    util::say("batch throughput: requests of 32 sentences in corpus order");
+    for chunk in corpus.chunks(BATCH) {
+        embed(&client, chunk)?;
+    }
+    let mut best = f64::MAX;
+    for _ in 0..PASSES {
+        let t = Instant::now();
+        for chunk in corpus.chunks(BATCH) {
+            embed(&client, chunk)?;
+        }
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    let batch_throughput = corpus.len() as f64 / best;
+
+    util::say("single-sentence latency: 200 calls");
+    let mut latencies: Vec<f64> = (0..SINGLE_CALLS)
+        .map(|i| {
+            let t = Instant::now();
+            embed(&client, std::slice::from_ref(&corpus[i % corpus.len()]))?;
+            Ok(t.elapsed().as_secs_f64() * 1000.0)
+        })
+        .collect::<anyhow::Result<_>>()?;
+    latencies.sort_by(f64::total_cmp);
+    let pct = |q: f64| latencies[((latencies.len() as f64 * q).ceil() as usize).max(1) - 1];
+
+    util::say("8 concurrent clients, one sentence a request, the whole corpus");
+    let t = Instant::now();
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let handles: Vec<_> = (0..CLIENTS)
+            .map(|c| {
+                let client = client.clone();
+                let embed = &embed;
+                scope.spawn(move || -> anyhow::Result<()> {
+                    for sentence in corpus.iter().skip(c).step_by(CLIENTS) {
+                        embed(&client, std::slice::from_ref(sentence))?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        handles.into_iter().try_for_each(|h| h.join().expect("client thread"))
+    })?;
+    let concurrent_throughput = corpus.len() as f64 / t.elapsed().as_secs_f64();
+    let rss_mb = rss_kb(service.0.id())? as f64 / 1024.0;
+    Ok(Figures {
+        ready_s,
+        first_embedding_s,
+        batch_throughput,
+        single_p50_ms: pct(0.50),
+        single_p99_ms: pct(0.99),
+        concurrent_throughput,
+        rss_mb,
+    })
+}
+
+fn rss_kb(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .context("no VmRSS in /proc/PID/status")
+}
+
+fn report(ours: &Figures, peer: Option<&Value>, threads: usize) {
+    let p = |key: &str| peer.and_then(|p| p[key].as_f64());
+    let row = |name: &str, ours: f64, peer: Option<f64>, higher_is_better: bool, unit: &str| {
+        let (peer_text, ratio) = match peer {
+            Some(v) => {
+                let r = if higher_is_better { ours / v } else { v / ours };
+                (format!("{v:.2}"), format!("{r:.2}x"))
+            }
+            None => ("-".into(), "-".into()),
+        };
+        println!("| {name} | {ours:.2} {unit} | {peer_text} | {ratio} |");
+    };
+    println!("\nreference service vs sentence-transformers, {threads} threads, corpus {CORPUS}");
+    println!("(ratio > 1 means the service is better)\n");
+    println!("| figure | gauntlet-service | sentence-transformers | ratio |");
+    println!("| --- | --- | --- | --- |");
+    row("batch throughput (32/request)", ours.batch_throughput, p("batch_throughput"), true, "sent/s");
+    row("single sentence p50", ours.single_p50_ms, p("single_p50_ms"), false, "ms");
+    row("single sentence p99", ours.single_p99_ms, p("single_p99_ms"), false, "ms");
+    row("start to first embedding", ours.first_embedding_s, p("start_to_first_embedding_s"), false, "s");
+    println!("| throughput, {CLIENTS} concurrent clients | {:.2} sent/s | - | - |", ours.concurrent_throughput);
+    println!("| start to ready | {:.3} s | - | - |", ours.ready_s);
+    println!("| RSS after load | {:.1} MB | - | - |", ours.rss_mb);
 }
