@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use crate::device::DeviceRequest;
+use crate::inference::Backend;
 
 /// Settings of `gauntlet-service serve`, carried as one struct.
 #[derive(Debug, Clone, Args)]
@@ -26,6 +27,9 @@ pub struct ServeConfig {
     /// Where the model runs: auto, cpu or cuda:N.
     #[arg(long, env = "GAUNTLET_DEVICE", default_value = "auto")]
     pub device: DeviceRequest,
+    /// Forward-pass implementation: auto (native on the CPU, candle on CUDA), native or candle.
+    #[arg(long, env = "GAUNTLET_BACKEND", value_enum, default_value_t = Backend::Auto)]
+    pub backend: Backend,
     /// Most sentences in one forward pass.
     #[arg(long, env = "GAUNTLET_MAX_BATCH_SIZE", default_value_t = 32)]
     pub max_batch_size: usize,

@@ -66,6 +66,10 @@ fn prepare(config: ServeConfig) -> Result<(AppState, ModelFiles, candle_core::De
         }
     }
     let selected = device::select(config.device).map_err(|e| ServeError::Config(e.to_string()))?;
+    let backend = config
+        .backend
+        .resolve(&selected.device)
+        .map_err(|e| ServeError::Config(format!("--backend: {e}")))?;
     if let Some(why) = &selected.fallback {
         tracing::warn!(reason = %why, "--device auto: running on the CPU");
     }
@@ -83,6 +87,7 @@ fn prepare(config: ServeConfig) -> Result<(AppState, ModelFiles, candle_core::De
         model: files.info(),
         max_input_tokens,
         device: selected.name,
+        backend,
         device_fallback: selected.fallback,
         tokenizer: Arc::new(tokenizer),
         engine: OnceLock::new(),
@@ -165,8 +170,11 @@ async fn load(
         debug_delay: c.debug_batch_delay,
     };
     let metrics = state.metrics.clone();
-    let loaded =
-        tokio::task::spawn_blocking(move || Engine::start(&files, device, limits, metrics)).await;
+    let backend = state.backend;
+    let loaded = tokio::task::spawn_blocking(move || {
+        Engine::start(&files, device, backend, limits, metrics)
+    })
+    .await;
     let result: Result<(), String> = async {
         let engine = loaded.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
         state.readiness.advance(Phase::WarmingUp);

@@ -103,7 +103,12 @@ fn measure_service(
     std::thread::spawn(move || lines.for_each(drop));
     let base = format!("http://{addr}");
     let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(120)).build()?;
-    while client.get(format!("{base}/health/ready")).send().map(|r| r.status() != 200).unwrap_or(true) {
+    while client
+        .get(format!("{base}/health/ready"))
+        .send()
+        .map(|r| r.status() != 200)
+        .unwrap_or(true)
+    {
         if started.elapsed() > Duration::from_secs(60) {
             bail!("not ready within 60 s");
         }
@@ -202,11 +207,26 @@ fn report(ours: &Figures, peer: Option<&Value>, threads: usize) {
     println!("(ratio > 1 means the service is better)\n");
     println!("| figure | gauntlet-service | sentence-transformers | ratio |");
     println!("| --- | --- | --- | --- |");
-    row("batch throughput (32/request)", ours.batch_throughput, p("batch_throughput"), true, "sent/s");
+    row(
+        "batch throughput (32/request)",
+        ours.batch_throughput,
+        p("batch_throughput"),
+        true,
+        "sent/s",
+    );
     row("single sentence p50", ours.single_p50_ms, p("single_p50_ms"), false, "ms");
     row("single sentence p99", ours.single_p99_ms, p("single_p99_ms"), false, "ms");
-    row("start to first embedding", ours.first_embedding_s, p("start_to_first_embedding_s"), false, "s");
-    println!("| throughput, {CLIENTS} concurrent clients | {:.2} sent/s | - | - |", ours.concurrent_throughput);
+    row(
+        "start to first embedding",
+        ours.first_embedding_s,
+        p("start_to_first_embedding_s"),
+        false,
+        "s",
+    );
+    println!(
+        "| throughput, {CLIENTS} concurrent clients | {:.2} sent/s | - | - |",
+        ours.concurrent_throughput
+    );
     println!("| start to ready | {:.3} s | - | - |", ours.ready_s);
     println!("| RSS after load | {:.1} MB | - | - |", ours.rss_mb);
 }

@@ -27,6 +27,7 @@ pub async fn info(State(state): State<Arc<AppState>>) -> Json<Value> {
         "pooling": state.model.pooling,
         "normalized": true,
         "device": state.device,
+        "backend": state.backend,
         "device_fallback": state.device_fallback,
         "version": env!("CARGO_PKG_VERSION"),
         "build_features": features,

@@ -3,7 +3,7 @@
 use std::sync::{Arc, OnceLock};
 
 use crate::config::ServeConfig;
-use crate::inference::{Engine, ModelInfo, Tokenizer};
+use crate::inference::{Backend, Engine, ModelInfo, Tokenizer};
 use crate::metrics::Metrics;
 use crate::readiness::Readiness;
 
@@ -21,6 +21,8 @@ pub struct AppState {
     pub max_input_tokens: usize,
     /// `cpu` or `cuda:N`.
     pub device: String,
+    /// The forward-pass implementation in use.
+    pub backend: Backend,
     /// Why `--device auto` fell back to the CPU, when it did.
     pub device_fallback: Option<String>,
     /// The tokenizer, loaded before the server binds.

@@ -7,6 +7,7 @@ use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config as BertConfig};
 use serde::{Deserialize, Serialize};
 
+use super::cpu::CpuBert;
 use super::{Error, Result};
 
 /// The files of a BERT-family sentence-transformers folder, parsed but not yet loaded.
@@ -120,14 +121,24 @@ impl ModelFiles {
         self.dir.join("tokenizer.json")
     }
 
-    /// Memory-maps the weights onto `device` and builds the model.
-    pub(crate) fn load(&self, device: &Device) -> Result<Model> {
-        let weights = self.dir.join("model.safetensors");
-        // SAFETY: the weights file is opened read-only and is not modified while mapped;
-        // the model folder belongs to this service for its whole life.
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[weights], DType::F32, device)? };
-        let bert = BertModel::load(vb, &self.config)?;
-        Ok(Model { bert, pooling: self.pooling, device: device.clone() })
+    /// Loads the weights for `backend` on `device`.
+    pub(crate) fn load(&self, device: &Device, backend: Backend) -> Result<Model> {
+        match backend.resolve(device)? {
+            Backend::Native => Ok(Model::Native(CpuBert::load(self)?)),
+            _ => {
+                let weights = self.dir.join("model.safetensors");
+                // SAFETY: the weights file is opened read-only and is not modified while
+                // mapped; the model folder belongs to this service for its whole life.
+                let vb =
+                    unsafe { VarBuilder::from_mmaped_safetensors(&[weights], DType::F32, device)? };
+                let bert = BertModel::load(vb, &self.config)?;
+                Ok(Model::Candle(CandleBert {
+                    bert,
+                    pooling: self.pooling,
+                    device: device.clone(),
+                }))
+            }
+        }
     }
 }
 
@@ -154,17 +165,59 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
         .map_err(|source| Error::Parse { path: path.to_path_buf(), source })
 }
 
+/// Which implementation runs the forward pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// `native` on the CPU, `candle` on CUDA.
+    #[default]
+    Auto,
+    /// The native CPU encoder: packed sequences, vectorized kernels (CPU only).
+    Native,
+    /// candle-transformers' BERT (CPU or CUDA), padded batches.
+    Candle,
+}
+
+impl Backend {
+    /// The backend `self` stands for on `device`.
+    pub fn resolve(self, device: &Device) -> Result<Self> {
+        match (self, device.is_cpu()) {
+            (Self::Auto, true) => Ok(Self::Native),
+            (Self::Auto, false) => Ok(Self::Candle),
+            (Self::Native, false) => Err(Error::Unsupported(
+                "the native backend runs on the CPU only; use --backend candle".into(),
+            )),
+            (other, _) => Ok(other),
+        }
+    }
+}
+
 /// A loaded model on its device. Lives on the worker thread.
-pub(crate) struct Model {
+pub(crate) enum Model {
+    Native(CpuBert),
+    Candle(CandleBert),
+}
+
+impl Model {
+    /// Embeds one batch of token sequences; returns the pooled, not yet
+    /// normalized vectors in input order.
+    pub(crate) fn embed(&self, batch: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
+        match self {
+            Self::Native(m) => m.embed(batch),
+            Self::Candle(m) => m.embed(batch),
+        }
+    }
+}
+
+/// candle-transformers' BERT, fed padded batches.
+pub(crate) struct CandleBert {
     bert: BertModel,
     pooling: Pooling,
     device: Device,
 }
 
-impl Model {
-    /// Embeds one batch of token sequences, padded to the longest; returns the
-    /// pooled, not yet normalized vectors in input order.
-    pub(crate) fn embed(&self, batch: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
+impl CandleBert {
+    fn embed(&self, batch: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
         let n = batch.len();
         let width = batch.iter().map(|s| s.len()).max().unwrap_or(0);
         if n == 0 || width == 0 {

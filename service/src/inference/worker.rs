@@ -11,7 +11,7 @@ use candle_core::Device;
 use tokio::sync::oneshot;
 use tracing::Span;
 
-use super::model::{Model, ModelFiles, ModelInfo};
+use super::model::{Backend, Model, ModelFiles, ModelInfo};
 use super::{Error, Result};
 use crate::metrics::Metrics;
 
@@ -86,6 +86,7 @@ impl Engine {
     pub fn start(
         files: &ModelFiles,
         device: Device,
+        backend: Backend,
         limits: BatchLimits,
         metrics: Arc<Metrics>,
     ) -> Result<Self> {
@@ -98,7 +99,7 @@ impl Engine {
         std::thread::Builder::new()
             .name("inference".into())
             .spawn(move || {
-                let model = match worker_files.load(&device) {
+                let model = match worker_files.load(&device, backend) {
                     Ok(model) => {
                         let _ = loaded_tx.send(Ok(()));
                         model

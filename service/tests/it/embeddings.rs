@@ -82,3 +82,22 @@ fn paraphrases_are_closer_than_unrelated_sentences() {
     let unrelated = cosine(&v[0], &v[2]);
     assert!(para > unrelated + 0.3, "paraphrase {para} vs unrelated {unrelated}");
 }
+
+#[test]
+fn native_and_candle_backends_agree() {
+    let candle = Service::start(&["--backend", "candle"]);
+    candle.wait_ready(std::time::Duration::from_secs(60));
+    let (_, info) = crate::support::get_json(&candle.url("/info"));
+    assert_eq!(info["backend"], "candle");
+    let (_, info) = crate::support::get_json(&Service::shared().url("/info"));
+    assert_eq!(info["backend"], "native");
+    let expected = expected();
+    let texts: Vec<&str> = expected.iter().map(|(t, _, _)| t.as_str()).collect();
+    let native = embed(&texts);
+    let (status, body) = post_json(&candle.url("/v1/embeddings"), &json!({ "input": texts }));
+    assert_eq!(status, 200, "{body}");
+    for ((text, n), c) in texts.iter().zip(&native).zip(body["data"].as_array().unwrap()) {
+        let c = cosine(n, &floats(&c["embedding"]));
+        assert!(c >= 0.99999, "native vs candle cosine {c} for {text:?}");
+    }
+}
