@@ -140,3 +140,38 @@ fn read(nvml: &Nvml) -> Result<GpuReport, nvml_wrapper::error::NvmlError> {
         devices,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recorded(name: &str) -> GpuReport {
+        let path = format!("{}/../fixtures/gpu/{name}", env!("CARGO_MANIFEST_DIR"));
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        serde_json::from_value(doc["report"].clone()).unwrap()
+    }
+
+    #[test]
+    fn recorded_reports_parse_and_round_trip() {
+        let idle = recorded("h100-idle.json");
+        assert!(idle.available);
+        assert_eq!(idle.devices.len(), 1);
+        assert!(idle.devices[0].uuid.starts_with("GPU-"));
+        let busy = recorded("h100-one-process.json");
+        assert_eq!(busy.devices[0].processes.len(), 1);
+        assert!(busy.devices[0].memory_used_bytes > idle.devices[0].memory_used_bytes);
+        let again: GpuReport =
+            serde_json::from_str(&serde_json::to_string(&busy).unwrap()).unwrap();
+        assert_eq!(again, busy);
+    }
+
+    #[test]
+    fn an_unavailable_report_says_why() {
+        let json =
+            serde_json::to_value(GpuReport::unavailable("NVML cannot be loaded: x")).unwrap();
+        assert_eq!(json["available"], false);
+        assert_eq!(json["reason"], "NVML cannot be loaded: x");
+        assert_eq!(json["devices"], serde_json::json!([]));
+    }
+}

@@ -1,5 +1,5 @@
-//! Vectorizable f32 kernels: layer norm, exact (erf) GELU, softmax and dot
-//! products. Each is written once as plain loops over 8-lane chunks that LLVM
+//! Vectorizable f32 kernels: layer norm, exact (erf) GELU, softmax and
+//! per-sequence attention. Each is written once as plain loops over 8-lane chunks that LLVM
 //! vectorizes; on x86-64 a copy compiled for AVX2 and FMA is chosen at run time.
 
 /// Lanes per chunk: one AVX register of f32.
@@ -108,27 +108,6 @@ fn sum<const FMA: bool>(x: &[f32]) -> f32 {
 }
 
 #[inline(always)]
-fn dot_impl<const FMA: bool>(a: &[f32], b: &[f32]) -> f32 {
-    debug_assert_eq!(a.len(), b.len());
-    let mut acc = [0.0f32; LANES];
-    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
-    for (x, y) in ca.zip(cb) {
-        for i in 0..LANES {
-            acc[i] = madd::<FMA>(x[i], y[i], acc[i]);
-        }
-    }
-    acc.iter().sum::<f32>() + tail
-}
-
-#[inline(always)]
-fn axpy_impl<const FMA: bool>(y: &mut [f32], a: f32, x: &[f32]) {
-    for (y, x) in y.iter_mut().zip(x) {
-        *y = madd::<FMA>(a, *x, *y);
-    }
-}
-
-#[inline(always)]
 fn softmax_impl<const FMA: bool>(x: &mut [f32], scale: f32) {
     let mut max = f32::NEG_INFINITY;
     for v in x.iter_mut() {
@@ -175,22 +154,95 @@ fn attention_impl<const FMA: bool>(
     head_dim: usize,
 ) {
     let width = heads * head_dim;
+    let stride = 3 * width;
     let scale = 1.0 / (head_dim as f32).sqrt();
-    let mut scores = vec![0.0f32; len];
+    // Keys are transposed per head so a query's scores against 8 keys are one
+    // register; `padded` keeps whole registers (the padding scores are never read).
+    let padded = len.next_multiple_of(LANES);
+    let mut kt = vec![0.0f32; head_dim * padded];
+    let mut scores = vec![0.0f32; padded];
     for head in 0..heads {
         let off = head * head_dim;
-        for i in 0..len {
-            let q = &qkv[i * 3 * width + off..][..head_dim];
-            for (j, s) in scores.iter_mut().enumerate() {
-                *s = dot_impl::<FMA>(q, &qkv[j * 3 * width + width + off..][..head_dim]);
-            }
-            softmax_impl::<FMA>(&mut scores, scale);
-            let out = &mut ctx[i * width + off..][..head_dim];
-            out.fill(0.0);
-            for (j, p) in scores.iter().enumerate() {
-                axpy_impl::<FMA>(out, *p, &qkv[j * 3 * width + 2 * width + off..][..head_dim]);
+        for j in 0..len {
+            let k = &qkv[j * stride + width + off..][..head_dim];
+            for (d, &kd) in k.iter().enumerate() {
+                kt[d * padded + j] = kd;
             }
         }
+        let values = &qkv[2 * width + off..];
+        for i in 0..len {
+            let q = &qkv[i * stride + off..][..head_dim];
+            let mut jb = 0;
+            while jb + 4 * LANES <= padded {
+                scores_block::<FMA, 4>(q, &kt, padded, jb, &mut scores);
+                jb += 4 * LANES;
+            }
+            while jb < padded {
+                scores_block::<FMA, 1>(q, &kt, padded, jb, &mut scores);
+                jb += LANES;
+            }
+            softmax_impl::<FMA>(&mut scores[..len], scale);
+            let out = &mut ctx[i * width + off..][..head_dim];
+            let p = &scores[..len];
+            let mut db = 0;
+            while db + 4 * LANES <= head_dim {
+                weighted_block::<FMA, 4>(p, values, stride, db, &mut out[db..]);
+                db += 4 * LANES;
+            }
+            while db + LANES <= head_dim {
+                weighted_block::<FMA, 1>(p, values, stride, db, &mut out[db..]);
+                db += LANES;
+            }
+            for (d, o) in out.iter_mut().enumerate().skip(db) {
+                *o = p.iter().enumerate().map(|(j, pj)| pj * values[j * stride + d]).sum();
+            }
+        }
+    }
+}
+
+/// `scores[jb..jb + 8N] = q · kᵀ` for 8N keys, accumulated in N registers.
+#[inline(always)]
+fn scores_block<const FMA: bool, const N: usize>(
+    q: &[f32],
+    kt: &[f32],
+    padded: usize,
+    jb: usize,
+    scores: &mut [f32],
+) {
+    let mut acc = [[0.0f32; LANES]; N];
+    for (d, &qd) in q.iter().enumerate() {
+        let row = &kt[d * padded + jb..][..N * LANES];
+        for c in 0..N {
+            for l in 0..LANES {
+                acc[c][l] = madd::<FMA>(qd, row[c * LANES + l], acc[c][l]);
+            }
+        }
+    }
+    for (c, a) in acc.iter().enumerate() {
+        scores[jb + c * LANES..][..LANES].copy_from_slice(a);
+    }
+}
+
+/// `out[..8N] = Σ_j p[j] · v[j][col..col + 8N]`, accumulated in N registers.
+#[inline(always)]
+fn weighted_block<const FMA: bool, const N: usize>(
+    p: &[f32],
+    values: &[f32],
+    stride: usize,
+    col: usize,
+    out: &mut [f32],
+) {
+    let mut acc = [[0.0f32; LANES]; N];
+    for (j, &pj) in p.iter().enumerate() {
+        let row = &values[j * stride + col..][..N * LANES];
+        for c in 0..N {
+            for l in 0..LANES {
+                acc[c][l] = madd::<FMA>(pj, row[c * LANES + l], acc[c][l]);
+            }
+        }
+    }
+    for (c, a) in acc.iter().enumerate() {
+        out[c * LANES..][..LANES].copy_from_slice(a);
     }
 }
 
@@ -281,15 +333,56 @@ mod tests {
         }
     }
 
+    fn naive_attention(qkv: &[f32], len: usize, heads: usize, hd: usize) -> Vec<f32> {
+        let w = heads * hd;
+        let mut ctx = vec![0.0f32; len * w];
+        for h in 0..heads {
+            for i in 0..len {
+                let q = &qkv[i * 3 * w + h * hd..][..hd];
+                let mut s: Vec<f64> = (0..len)
+                    .map(|j| {
+                        let k = &qkv[j * 3 * w + w + h * hd..][..hd];
+                        q.iter().zip(k).map(|(a, b)| (a * b) as f64).sum::<f64>()
+                            / (hd as f64).sqrt()
+                    })
+                    .collect();
+                let m = s.iter().cloned().fold(f64::MIN, f64::max);
+                s.iter_mut().for_each(|v| *v = (*v - m).exp());
+                let t: f64 = s.iter().sum();
+                for d in 0..hd {
+                    ctx[i * w + h * hd + d] = (0..len)
+                        .map(|j| s[j] / t * qkv[j * 3 * w + 2 * w + h * hd + d] as f64)
+                        .sum::<f64>() as f32;
+                }
+            }
+        }
+        ctx
+    }
+
     #[test]
-    fn dot_and_axpy_handle_tails() {
-        let a: Vec<f32> = (0..13).map(|i| i as f32).collect();
-        let want = (0..13).map(|i| (i * i) as f32).sum::<f32>();
-        assert_eq!(dot_impl::<false>(&a, &a), want);
-        assert_eq!(dot_impl::<true>(&a, &a), want);
-        let mut y = vec![1.0; 13];
-        axpy_impl::<false>(&mut y, 2.0, &a);
-        axpy_impl::<true>(&mut y, 2.0, &a);
-        assert_eq!(y[12], 49.0);
+    fn attention_matches_a_naive_implementation() {
+        // Head sizes with and without a remainder past whole registers, lengths across block edges.
+        for (heads, hd) in [(3, 32), (2, 12), (1, 40)] {
+            for len in [1, 7, 8, 33, 41] {
+                let w = heads * hd;
+                let qkv: Vec<f32> =
+                    (0..len * 3 * w).map(|i| ((i * 7919) % 113) as f32 / 113.0 - 0.5).collect();
+                let want = naive_attention(&qkv, len, heads, hd);
+                for fma in [false, true] {
+                    let mut got = vec![f32::NAN; len * w];
+                    if fma {
+                        attention_impl::<true>(&qkv, &mut got, len, heads, hd);
+                    } else {
+                        attention_impl::<false>(&qkv, &mut got, len, heads, hd);
+                    }
+                    for (g, w) in got.iter().zip(&want) {
+                        assert!(
+                            (g - w).abs() < 1e-5,
+                            "heads {heads} hd {hd} len {len}: {g} vs {w}"
+                        );
+                    }
+                }
+            }
+        }
     }
 }
