@@ -1,7 +1,7 @@
 //! The BERT encoder forward pass on the CPU over packed sequences.
 //!
 //! All tokens of a batch sit in one `[tokens, hidden]` matrix with no padding, so
-//! the linear layers are single large GEMMs and attention runs per sequence.
+//! the linear layers are single matrix products and attention runs per sequence.
 //! Bias and residual are written into the GEMM's destination first and the
 //! product is accumulated onto them, so no intermediate tensor is made for either.
 
@@ -12,6 +12,7 @@ use candle_core::{DType, Device};
 use rayon::prelude::*;
 
 use super::kernels;
+use super::matmul::Linear;
 use crate::inference::model::{ModelFiles, Pooling};
 use crate::inference::{Error, Result};
 
@@ -41,14 +42,14 @@ struct Norm {
 
 struct Layer {
     /// `[3 * hidden, hidden]`: query, key and value weights stacked.
-    qkv_w: Vec<f32>,
+    qkv_w: Linear,
     qkv_b: Vec<f32>,
-    attn_out_w: Vec<f32>,
+    attn_out_w: Linear,
     attn_out_b: Vec<f32>,
     attn_norm: Norm,
-    inter_w: Vec<f32>,
+    inter_w: Linear,
     inter_b: Vec<f32>,
-    out_w: Vec<f32>,
+    out_w: Linear,
     out_b: Vec<f32>,
     out_norm: Norm,
 }
@@ -99,6 +100,7 @@ impl CpuBert {
         let prefix =
             if st.get("bert.embeddings.word_embeddings.weight").is_ok() { "bert." } else { "" };
         let w = Weights { st, prefix };
+        let (h, inter) = (c.hidden_size, c.intermediate_size);
         let layers = (0..c.num_hidden_layers)
             .map(|i| {
                 let p = format!("encoder.layer.{i}");
@@ -109,14 +111,22 @@ impl CpuBert {
                 qkv_b.extend(w.get(&format!("{p}.attention.self.key.bias"))?);
                 qkv_b.extend(w.get(&format!("{p}.attention.self.value.bias"))?);
                 Ok(Layer {
-                    qkv_w,
+                    qkv_w: Linear::new(qkv_w, 3 * h, h),
                     qkv_b,
-                    attn_out_w: w.get(&format!("{p}.attention.output.dense.weight"))?,
+                    attn_out_w: Linear::new(
+                        w.get(&format!("{p}.attention.output.dense.weight"))?,
+                        h,
+                        h,
+                    ),
                     attn_out_b: w.get(&format!("{p}.attention.output.dense.bias"))?,
                     attn_norm: w.norm(&format!("{p}.attention.output.LayerNorm"))?,
-                    inter_w: w.get(&format!("{p}.intermediate.dense.weight"))?,
+                    inter_w: Linear::new(
+                        w.get(&format!("{p}.intermediate.dense.weight"))?,
+                        inter,
+                        h,
+                    ),
                     inter_b: w.get(&format!("{p}.intermediate.dense.bias"))?,
-                    out_w: w.get(&format!("{p}.output.dense.weight"))?,
+                    out_w: Linear::new(w.get(&format!("{p}.output.dense.weight"))?, h, inter),
                     out_b: w.get(&format!("{p}.output.dense.bias"))?,
                     out_norm: w.norm(&format!("{p}.output.LayerNorm"))?,
                 })
@@ -200,18 +210,18 @@ impl CpuBert {
         let tokens = s.hidden.len() / h;
         // Query, key and value in one GEMM, onto their biases.
         fill_rows(&mut s.qkv, &l.qkv_b);
-        linear_acc(&mut s.qkv, &s.hidden, &l.qkv_w, tokens, 3 * h, h);
+        l.qkv_w.apply_acc(&mut s.qkv, &s.hidden, tokens);
         self.attend(&s.qkv, &mut s.ctx, lens);
         // Output projection onto residual + bias, then layer norm.
         add_rows(&mut s.hidden, &l.attn_out_b);
-        linear_acc(&mut s.hidden, &s.ctx, &l.attn_out_w, tokens, h, h);
+        l.attn_out_w.apply_acc(&mut s.hidden, &s.ctx, tokens);
         self.norm_rows(&mut s.hidden, &l.attn_norm);
         // Feed-forward: up-projection onto its bias, GELU, down-projection onto residual + bias.
         fill_rows(&mut s.inter, &l.inter_b);
-        linear_acc(&mut s.inter, &s.hidden, &l.inter_w, tokens, i, h);
+        l.inter_w.apply_acc(&mut s.inter, &s.hidden, tokens);
         par_rows(&mut s.inter, i, kernels::gelu);
         add_rows(&mut s.hidden, &l.out_b);
-        linear_acc(&mut s.hidden, &s.inter, &l.out_w, tokens, h, i);
+        l.out_w.apply_acc(&mut s.hidden, &s.inter, tokens);
         self.norm_rows(&mut s.hidden, &l.out_norm);
     }
 
@@ -287,40 +297,4 @@ fn par_rows(x: &mut [f32], width: usize, f: impl Fn(&mut [f32]) + Sync + Send) {
     }
     let per_task = rows.div_ceil(rayon::current_num_threads() * 4).max(8);
     x.par_chunks_mut(per_task * width).for_each(f);
-}
-
-/// `dst[m, n] += a[m, k] · wᵀ`, with `w` in PyTorch's `[n, k]` row-major layout.
-fn linear_acc(dst: &mut [f32], a: &[f32], w: &[f32], m: usize, n: usize, k: usize) {
-    assert!(dst.len() >= m * n && a.len() >= m * k && w.len() >= n * k, "linear shapes");
-    let threads = rayon::current_num_threads();
-    let parallelism = if threads > 1 && m * n * k >= 1 << 16 {
-        gemm::Parallelism::Rayon(threads)
-    } else {
-        gemm::Parallelism::None
-    };
-    // SAFETY: the asserts above keep every index the strides reach inside the three
-    // slices, and `dst` does not overlap `a` or `w` (one is borrowed mutably).
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            n as isize,
-            true,
-            a.as_ptr(),
-            1,
-            k as isize,
-            w.as_ptr(),
-            k as isize,
-            1,
-            1.0f32,
-            1.0f32,
-            false,
-            false,
-            false,
-            parallelism,
-        );
-    }
 }
