@@ -156,3 +156,42 @@ fn gpu_subcommand_prints_a_report() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(report["available"].is_boolean(), "{report}");
 }
+
+/// Reads one un-labelled sample from the Prometheus text.
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in\n{text}"))
+}
+
+#[test]
+fn concurrent_requests_share_forward_passes() {
+    // The first request holds the worker for 700 ms; the others queue meanwhile
+    // and must then go through together.
+    let s = Service::start(&["--debug-batch-delay", "700ms"]);
+    s.wait_ready(Duration::from_secs(60));
+    let before = client().get(s.url("/metrics")).send().unwrap().text().unwrap();
+    let passes_before = metric(&before, "gauntlet_batch_size_count");
+    let first = {
+        let url = s.url("/embed");
+        std::thread::spawn(move || post_json(&url, &json!({"inputs": "first"})))
+    };
+    std::thread::sleep(Duration::from_millis(200));
+    let queued: Vec<_> = (0..4)
+        .map(|i| {
+            let url = s.url("/embed");
+            std::thread::spawn(move || post_json(&url, &json!({"inputs": format!("queued {i}")})))
+        })
+        .collect();
+    assert_eq!(first.join().unwrap().0, 200);
+    for q in queued {
+        assert_eq!(q.join().unwrap().0, 200);
+    }
+    let after = client().get(s.url("/metrics")).send().unwrap().text().unwrap();
+    let passes = metric(&after, "gauntlet_batch_size_count") - passes_before;
+    assert!(
+        passes <= 2.0,
+        "5 requests took {passes} forward passes; the 4 queued ones should share one"
+    );
+}
