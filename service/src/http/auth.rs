@@ -20,8 +20,9 @@ pub async fn require_key(
             .headers()
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or_default();
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map_or("", |(_, token)| token.trim());
         if !constant_time_eq(given.as_bytes(), key.as_bytes()) {
             return Err(ApiError::Unauthorized);
         }

@@ -50,6 +50,17 @@ impl WorkerStats {
         self.last_progress_ms.store(now, Ordering::Relaxed);
     }
 
+    fn job_queued(&self) {
+        if self.pending.fetch_add(1, Ordering::Relaxed) == 0 {
+            // Idle until now: the stall clock starts with this job, not with the last one.
+            self.progress();
+        }
+    }
+
+    fn job_done(&self) {
+        self.pending.fetch_sub(1, Ordering::Relaxed);
+    }
+
     /// Requests queued or being computed.
     pub fn pending(&self) -> usize {
         self.pending.load(Ordering::Relaxed)
@@ -120,9 +131,9 @@ impl Engine {
     pub async fn embed(&self, inputs: Vec<Vec<u32>>) -> Result<Vec<Vec<f32>>> {
         let (reply, answer) = oneshot::channel();
         let job = Job { inputs, reply, span: Span::current() };
-        self.stats.pending.fetch_add(1, Ordering::Relaxed);
+        self.stats.job_queued();
         if let Err(err) = self.tx.try_send(job) {
-            self.stats.pending.fetch_sub(1, Ordering::Relaxed);
+            self.stats.job_done();
             return Err(match err {
                 TrySendError::Full(_) => Error::Overloaded { capacity: self.capacity },
                 TrySendError::Disconnected(_) => Error::WorkerGone,
@@ -170,7 +181,7 @@ impl Worker {
             for (job, result) in jobs.into_iter().zip(results) {
                 tracing::debug!(parent: &job.span, sentences = job.inputs.len(), ok = result.is_ok(), "embedded");
                 let _ = job.reply.send(result);
-                self.stats.pending.fetch_sub(1, Ordering::Relaxed);
+                self.stats.job_done();
             }
             self.metrics.set_queue_depth(self.stats.pending());
         }
@@ -240,6 +251,23 @@ mod tests {
             queue_capacity: 1,
             debug_delay: Duration::ZERO,
         }
+    }
+
+    #[test]
+    fn a_job_after_a_long_idle_spell_is_not_a_stall() {
+        let stats = WorkerStats::new();
+        let long_ago =
+            Instant::now().checked_sub(Duration::from_secs(120)).expect("uptime over 2 min");
+        let stats = WorkerStats { epoch: long_ago, ..stats };
+        assert_eq!(stats.stalled_for(), None, "idle is never stalled");
+        stats.job_queued();
+        let stalled = stats.stalled_for().expect("work is pending");
+        assert!(
+            stalled < Duration::from_secs(60),
+            "the idle spell counted as a stall: {stalled:?}"
+        );
+        stats.job_done();
+        assert_eq!(stats.stalled_for(), None);
     }
 
     #[test]
