@@ -105,8 +105,8 @@ fn small_acc(dst: &mut [f32], x: &[f32], panels: &[u16], m: usize, n: usize, k: 
                 let mr = MR.min(m - row);
                 // SAFETY: rows `row..row + mr` of `x` and of `dst` and columns
                 // `p * NR..p * NR + NR` are in bounds (asserted in `apply_acc`, `n` is a
-                // multiple of NR); only this task writes the columns of panel `p`; AVX2 and
-                // FMA were detected when `microkernel` was set.
+                // multiple of NR); only this task writes the columns of panel `p`; AVX2, FMA
+                // and F16C were detected when the panels were packed.
                 unsafe {
                     kernel_any(
                         mr,
@@ -156,14 +156,14 @@ unsafe fn kernel_any(
 
 #[cfg(not(target_arch = "x86_64"))]
 unsafe fn kernel_any(_: usize, _: *const f32, _: usize, _: *const u16, _: *mut f32, _: usize) {
-    unreachable!("the microkernel is chosen only on x86-64 with AVX2 and FMA")
+    unreachable!("the microkernel is chosen only on x86-64 with AVX2, FMA and F16C")
 }
 
 /// `dst[R, 16] += x[R, k] · panel[k, 16]`, with `dst` rows `n` apart.
 ///
 /// # Safety
-/// The CPU has AVX2 and FMA; `x` has `R` rows of `k` floats; `panel` has `16 k`
-/// floats; `dst` has `R` rows, `n` apart, of at least 16 writable floats.
+/// The CPU has AVX2, FMA and F16C; `x` has `R` rows of `k` floats; `panel` has
+/// `16 k` f16 values; `dst` has `R` rows, `n` apart, of at least 16 writable floats.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma,f16c")]
 unsafe fn kernel<const R: usize>(
