@@ -4,6 +4,8 @@ mod bench;
 mod flags;
 mod model;
 mod test;
+#[cfg(test)]
+mod tidy;
 mod util;
 mod validate;
 
