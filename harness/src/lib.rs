@@ -1,4 +1,14 @@
 //! gauntlet: targets, the check catalog, the runner and its reports.
 //!
-//! The harness grows in its own issue; for now it only names the crate so the
-//! workspace has its final shape.
+//! A target says how to reach a service and what it can do; a check judges one
+//! behaviour through the target's capabilities only; the runner turns checks ×
+//! target into libtest-mimic trials.
+
+pub mod check;
+pub mod checks;
+pub mod http;
+pub mod runner;
+pub mod target;
+
+pub use check::{Capability, Check, Family, Level, Outcome};
+pub use target::Target;

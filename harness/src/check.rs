@@ -1,0 +1,89 @@
+//! What a check is: a stable id, a family, a level, a one-line description, the
+//! capabilities it needs and the function that judges the target.
+
+use std::fmt;
+
+use crate::target::Target;
+
+/// How binding a check is (RFC 2119).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Level {
+    /// A failure fails the run.
+    Must,
+    /// A failure is reported but does not fail the run.
+    Should,
+}
+
+/// The group a check belongs to; the first part of its id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    /// Startup, readiness and liveness probes.
+    Probe,
+    /// The vectors themselves.
+    Embeddings,
+}
+
+/// Something a target may or may not be able to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Capability {
+    /// The harness started the service and watched its readiness from the first moment.
+    StartupObserved,
+}
+
+impl fmt::Display for Capability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::StartupObserved => f.write_str("startup-observed"),
+        }
+    }
+}
+
+/// The verdict of one check on one target.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The behaviour holds; the text is the evidence.
+    Pass(String),
+    /// The behaviour does not hold; the text says what was seen.
+    Fail(String),
+    /// The check could not run here; the text says why. Never a pass.
+    NotApplicable(String),
+}
+
+/// One entry of the catalog.
+#[derive(Clone, Copy)]
+pub struct Check {
+    /// Stable id, `family.subject.property`.
+    pub id: &'static str,
+    /// Its family.
+    pub family: Family,
+    /// MUST or SHOULD.
+    pub level: Level,
+    /// One line saying what is checked.
+    pub description: &'static str,
+    /// Capabilities the target must have.
+    pub needs: &'static [Capability],
+    /// The judgement.
+    pub run: fn(&dyn Target) -> Outcome,
+}
+
+impl fmt::Debug for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Check").field("id", &self.id).field("level", &self.level).finish()
+    }
+}
+
+impl Check {
+    /// Runs the check, or says why it cannot run on `target`.
+    pub fn judge(&self, target: &dyn Target) -> Outcome {
+        if let Some(missing) = self.needs.iter().find(|c| !target.capabilities().contains(c)) {
+            return Outcome::NotApplicable(format!(
+                "not applicable: target `{}` lacks the capability `{missing}`",
+                target.name()
+            ));
+        }
+        (self.run)(target)
+    }
+}

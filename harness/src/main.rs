@@ -1,0 +1,95 @@
+//! `gauntlet`: list the check catalog, or run it against a target.
+//!
+//! Exit codes: 0 when every MUST check passed, 1 when one failed, 2 for usage
+//! and configuration errors.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use clap::{Parser, Subcommand};
+use gauntlet::target::{self, ProcessConfig, ProcessTarget, UrlTarget};
+use gauntlet::{Target, checks, runner};
+
+/// Conformance suite for inference services.
+#[derive(Debug, Parser)]
+#[command(name = "gauntlet", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the check catalog.
+    List,
+    /// Run the checks against a target.
+    Run {
+        /// `process` (start gauntlet-service here) or `url=<base URL>`.
+        #[arg(long)]
+        target: String,
+        /// Write the JSON report here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// libtest arguments: a filter, `--exact`, `--skip`, `--list`, `--test-threads`.
+        #[arg(last = true)]
+        libtest: Vec<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::List => {
+            for c in checks::catalog() {
+                let needs: Vec<String> = c.needs.iter().map(ToString::to_string).collect();
+                println!(
+                    "{:<28} {:<6} {:<40} {}",
+                    c.id,
+                    format!("{:?}", c.level).to_uppercase(),
+                    needs.join(","),
+                    c.description
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Run { target, json, libtest } => {
+            let target: Arc<dyn Target> = match open(&target) {
+                Ok(t) => t,
+                Err(target::Error::Config(e)) => {
+                    eprintln!("gauntlet: {e}");
+                    return ExitCode::from(2);
+                }
+                Err(e) => {
+                    eprintln!("gauntlet: {e}");
+                    return ExitCode::from(1);
+                }
+            };
+            let args = libtest_mimic::Arguments::from_iter(
+                std::iter::once("gauntlet".to_owned()).chain(libtest),
+            );
+            let records = Arc::new(Mutex::new(Vec::new()));
+            let conclusion = libtest_mimic::run(
+                &args,
+                runner::trials(target.clone(), &checks::catalog(), &records),
+            );
+            if let Some(path) = json {
+                let report = runner::json_report(target.name(), &records);
+                if let Err(e) = std::fs::write(&path, format!("{report:#}\n")) {
+                    eprintln!("gauntlet: --json {}: {e}", path.display());
+                    return ExitCode::from(2);
+                }
+            }
+            if conclusion.has_failed() { ExitCode::from(1) } else { ExitCode::SUCCESS }
+        }
+    }
+}
+
+fn open(spec: &str) -> target::Result<Arc<dyn Target>> {
+    match spec.split_once('=') {
+        None if spec == "process" => Ok(Arc::new(ProcessTarget::start(&ProcessConfig::locate()?)?)),
+        Some(("url", base)) => Ok(Arc::new(UrlTarget::connect(base)?)),
+        _ => Err(target::Error::Config(format!(
+            "--target {spec}: unknown target (use `process` or `url=<base URL>`)"
+        ))),
+    }
+}

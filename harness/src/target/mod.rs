@@ -1,0 +1,40 @@
+//! Targets: how to reach a service and what the harness can do with it.
+
+mod process;
+mod url;
+
+pub use process::{ProcessConfig, ProcessTarget};
+pub use url::UrlTarget;
+
+use std::time::Duration;
+
+use crate::check::Capability;
+
+/// A service under test, reached over HTTP.
+pub trait Target: Send + Sync {
+    /// A short name for reports (`process`, `url=http://...`).
+    fn name(&self) -> &str;
+    /// Base URL without a trailing slash, e.g. `http://127.0.0.1:41234`.
+    fn base_url(&self) -> &str;
+    /// What this target can do beyond plain HTTP.
+    fn capabilities(&self) -> &[Capability];
+    /// Readiness answers polled from the moment the service listened, with the
+    /// time since the process started; present with `StartupObserved`.
+    fn startup_transcript(&self) -> Option<&[(Duration, u16)]> {
+        None
+    }
+}
+
+/// Why a target could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The target's settings are wrong (a usage error: exit code 2).
+    #[error("{0}")]
+    Config(String),
+    /// The service did not come up.
+    #[error("{0}")]
+    Start(String),
+}
+
+/// Result of target set-up.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

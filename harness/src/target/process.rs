@@ -1,0 +1,154 @@
+//! The `process` target: `gauntlet-service serve` started by the harness on an
+//! ephemeral port, its readiness polled from the first moment, its logs kept.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use super::{Error, Result, Target};
+use crate::check::Capability;
+
+/// How to start the service.
+#[derive(Debug, Clone)]
+pub struct ProcessConfig {
+    /// The `gauntlet-service` binary.
+    pub binary: PathBuf,
+    /// The model folder.
+    pub model_dir: PathBuf,
+    /// Extra `serve` arguments.
+    pub args: Vec<String>,
+    /// Longest wait for readiness.
+    pub ready_timeout: Duration,
+}
+
+impl ProcessConfig {
+    /// Finds the binary (`GAUNTLET_SERVICE_BIN`, else beside this executable or one
+    /// folder up, as cargo lays out `target/<profile>`) and the model
+    /// (`GAUNTLET_MODEL_DIR`, else `models/all-MiniLM-L6-v2` in the workspace).
+    pub fn locate() -> Result<Self> {
+        let binary = match std::env::var_os("GAUNTLET_SERVICE_BIN") {
+            Some(path) => PathBuf::from(path),
+            None => {
+                let exe = std::env::current_exe().map_err(|e| Error::Config(e.to_string()))?;
+                exe.ancestors()
+                    .skip(1)
+                    .take(2)
+                    .map(|dir| dir.join("gauntlet-service"))
+                    .find(|p| p.is_file())
+                    .ok_or_else(|| {
+                        Error::Config(
+                            "--target process: no gauntlet-service binary next to this one; build it with \
+                             `cargo build -p gauntlet-service` or set GAUNTLET_SERVICE_BIN"
+                                .into(),
+                        )
+                    })?
+            }
+        };
+        let model_dir =
+            std::env::var_os("GAUNTLET_MODEL_DIR").map(PathBuf::from).unwrap_or_else(|| {
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/all-MiniLM-L6-v2")
+            });
+        if !model_dir.join("model.safetensors").is_file() {
+            return Err(Error::Config(format!(
+                "--target process: no model at {}: run `cargo xtask model` or set GAUNTLET_MODEL_DIR",
+                model_dir.display()
+            )));
+        }
+        Ok(Self { binary, model_dir, args: Vec::new(), ready_timeout: Duration::from_secs(60) })
+    }
+}
+
+/// A running service process, killed on drop.
+pub struct ProcessTarget {
+    child: Mutex<Child>,
+    base: String,
+    transcript: Vec<(Duration, u16)>,
+    logs: Arc<Mutex<Vec<String>>>,
+}
+
+impl ProcessTarget {
+    /// Starts the service, waits until it listens, then polls `/health/ready`
+    /// every 5 ms until it answers 200, keeping every answer.
+    pub fn start(config: &ProcessConfig) -> Result<Self> {
+        let started = Instant::now();
+        let mut child = Command::new(&config.binary)
+            .args(["serve", "--host", "127.0.0.1", "--port", "0", "--log-format", "json"])
+            .arg("--model-dir")
+            .arg(&config.model_dir)
+            .args(&config.args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| Error::Start(format!("starting {}: {e}", config.binary.display())))?;
+        let stdout = child.stdout.take().ok_or_else(|| Error::Start("no stdout".into()))?;
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let (addr_tx, addr_rx) = mpsc::channel();
+        let sink = logs.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(std::result::Result::ok) {
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+                    if v["message"] == "listening" {
+                        let _ = addr_tx.send(v["addr"].as_str().unwrap_or_default().to_owned());
+                    }
+                }
+                sink.lock().expect("log lock").push(line);
+            }
+        });
+        let mut target =
+            Self { child: Mutex::new(child), base: String::new(), transcript: Vec::new(), logs };
+        let addr = addr_rx.recv_timeout(config.ready_timeout).map_err(|_| {
+            Error::Start(format!("the service never logged `listening`; logs: {:?}", target.logs()))
+        })?;
+        target.base = format!("http://{addr}");
+        let url = format!("{}/health/ready", target.base);
+        let client = crate::http::client();
+        loop {
+            let status = client.get(&url).send().map(|r| r.status().as_u16()).unwrap_or(0);
+            target.transcript.push((started.elapsed(), status));
+            if status == 200 {
+                return Ok(target);
+            }
+            if started.elapsed() > config.ready_timeout {
+                return Err(Error::Start(format!(
+                    "not ready within {:?}; logs: {:?}",
+                    config.ready_timeout,
+                    target.logs()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// The service's log lines so far.
+    pub fn logs(&self) -> Vec<String> {
+        self.logs.lock().expect("log lock").clone()
+    }
+}
+
+impl Drop for ProcessTarget {
+    fn drop(&mut self) {
+        let mut child = self.child.lock().expect("child lock");
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+impl Target for ProcessTarget {
+    fn name(&self) -> &str {
+        "process"
+    }
+
+    fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    fn capabilities(&self) -> &[Capability] {
+        &[Capability::StartupObserved]
+    }
+
+    fn startup_transcript(&self) -> Option<&[(Duration, u16)]> {
+        Some(&self.transcript)
+    }
+}

@@ -1,0 +1,78 @@
+//! Each check against the fake: it passes on the well-behaved one and fails, with
+//! a message that says what was seen, on the broken one.
+
+use gauntlet::target::UrlTarget;
+use gauntlet::{Check, Outcome, checks};
+
+use crate::broken::{Fault, serve};
+
+fn check(id: &str) -> Check {
+    checks::catalog().into_iter().find(|c| c.id == id).unwrap_or_else(|| panic!("no check {id}"))
+}
+
+fn judge(id: &str, fault: Fault) -> Outcome {
+    let target = UrlTarget::connect(&serve(fault)).expect("the fake is reachable");
+    check(id).judge(&target)
+}
+
+/// Asserts `id` passes on a good fake and fails on `fault` with a message containing `says`.
+fn proves(id: &str, fault: Fault, says: &str) {
+    match judge(id, Fault::None) {
+        Outcome::Pass(_) => {}
+        other => panic!("{id} should pass on a well-behaved service: {other:?}"),
+    }
+    match judge(id, fault) {
+        Outcome::Fail(message) => {
+            assert!(message.contains(says), "{id}: `{message}` should mention `{says}`")
+        }
+        other => panic!("{id} should fail on {fault:?}: {other:?}"),
+    }
+}
+
+#[test]
+fn startup_probe_catches_a_500() {
+    proves("probe.startup.ok", Fault::StartupFails, "answered 500");
+}
+
+#[test]
+fn ready_probe_catches_a_non_json_body() {
+    proves("probe.ready.ok", Fault::ReadyNotJson, "not JSON");
+}
+
+#[test]
+fn live_probe_catches_a_503() {
+    proves("probe.live.ok", Fault::LiveFails, "answered 503");
+}
+
+#[test]
+fn unit_norm_catches_unnormalized_vectors() {
+    proves("embeddings.unit-norm", Fault::Unnormalized, "norm 3.0");
+}
+
+#[test]
+fn determinism_catches_noise() {
+    proves("embeddings.determinism", Fault::Noise, "cosine");
+}
+
+#[test]
+fn startup_transitions_are_not_applicable_on_a_url_target() {
+    match judge("probe.ready.transitions", Fault::None) {
+        Outcome::NotApplicable(why) => assert!(why.contains("startup-observed"), "{why}"),
+        other => panic!("expected not applicable, got {other:?}"),
+    }
+}
+
+#[test]
+fn every_check_in_the_catalog_is_proven_here() {
+    // probe.ready.transitions is proven on recorded transcripts in its unit tests.
+    let proven = [
+        "embeddings.determinism",
+        "embeddings.unit-norm",
+        "probe.live.ok",
+        "probe.ready.ok",
+        "probe.ready.transitions",
+        "probe.startup.ok",
+    ];
+    let ids: Vec<&str> = checks::catalog().iter().map(|c| c.id).collect();
+    assert_eq!(ids, proven, "a check was added without a test that shows it failing");
+}

@@ -1,0 +1,53 @@
+//! The `gauntlet` binary's exit codes: 0 green, 1 a MUST failed, 2 usage or configuration.
+
+use std::process::Command;
+
+use crate::broken::{Fault, serve};
+
+fn gauntlet(args: &[&str]) -> (Option<i32>, String) {
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_gauntlet")).args(args).output().expect("running gauntlet");
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.code(), text)
+}
+
+#[test]
+fn a_well_behaved_service_exits_0_and_writes_the_json_report() {
+    let url = serve(Fault::None);
+    let report = std::env::temp_dir().join(format!("gauntlet-report-{}.json", std::process::id()));
+    let (code, text) =
+        gauntlet(&["run", "--target", &format!("url={url}"), "--json", report.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("ignored (not applicable"),
+        "not-applicable checks are reported as such: {text}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let outcomes: Vec<&str> =
+        json["checks"].as_array().unwrap().iter().map(|c| c["outcome"].as_str().unwrap()).collect();
+    assert!(outcomes.contains(&"not-applicable") && !outcomes.contains(&"fail"), "{json}");
+    let _ = std::fs::remove_file(report);
+}
+
+#[test]
+fn a_failed_must_check_exits_1() {
+    let url = serve(Fault::Unnormalized);
+    let (code, text) = gauntlet(&["run", "--target", &format!("url={url}")]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("embeddings.unit-norm"), "{text}");
+}
+
+#[test]
+fn usage_and_configuration_errors_exit_2_naming_the_problem() {
+    let (code, text) = gauntlet(&["run", "--target", "bogus"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("--target bogus"), "{text}");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let (code, text) = gauntlet(&["run", "--target", &format!("url=http://{closed}")]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("unreachable"), "{text}");
+    let (code, _) = gauntlet(&["run"]);
+    assert_eq!(code, Some(2), "a missing --target is a usage error");
+}

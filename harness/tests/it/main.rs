@@ -1,0 +1,6 @@
+//! Every check proven able to fail: each runs against a small axum server whose
+//! misbehaviour is chosen per test, and against a well-behaved one.
+
+mod broken;
+mod checks;
+mod cli;
