@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::check::{Check, Family, Level, Outcome};
-use crate::http::post_json;
+use crate::http::{get_json, post_json};
 use crate::target::Target;
 
 pub(super) const CHECKS: &[Check] = &[
@@ -22,6 +22,30 @@ pub(super) const CHECKS: &[Check] = &[
         description: "the same input twice gives the same vector (cosine >= 0.9999)",
         needs: &[],
         run: determinism,
+    },
+    Check {
+        id: "embeddings.batch-invariance",
+        family: Family::Embeddings,
+        level: Level::Must,
+        description: "a sentence alone and inside a batch agree (cosine >= 0.9999)",
+        needs: &[],
+        run: batch_invariance,
+    },
+    Check {
+        id: "embeddings.semantic",
+        family: Family::Embeddings,
+        level: Level::Must,
+        description: "a paraphrase pair is closer than an unrelated pair, by at least 0.2 in cosine",
+        needs: &[],
+        run: semantic,
+    },
+    Check {
+        id: "embeddings.dimension",
+        family: Family::Embeddings,
+        level: Level::Must,
+        description: "every vector has the dimension GET /info reports",
+        needs: &[],
+        run: dimension,
     },
 ];
 
@@ -84,5 +108,73 @@ fn determinism(target: &dyn Target) -> Outcome {
         Outcome::Fail(format!(
             "the same input twice gave vectors at cosine {c:.6} (expected >= 0.9999)"
         ))
+    }
+}
+
+fn batch_invariance(target: &dyn Target) -> Outcome {
+    let batch = match embed(target, &SENTENCES) {
+        Ok(v) => v,
+        Err(e) => return Outcome::Fail(e),
+    };
+    let mut worst = f64::INFINITY;
+    for (sentence, in_batch) in SENTENCES.iter().zip(&batch) {
+        let alone = match embed(target, &[sentence]) {
+            Ok(v) => v,
+            Err(e) => return Outcome::Fail(e),
+        };
+        let c = cosine(&alone[0], in_batch);
+        if c.is_nan() || c < 0.9999 {
+            return Outcome::Fail(format!(
+                "{sentence:?} alone and in a batch of {} are at cosine {c:.6} (expected >= 0.9999)",
+                SENTENCES.len()
+            ));
+        }
+        worst = worst.min(c);
+    }
+    Outcome::Pass(format!("lowest cosine alone vs batched {worst:.7}"))
+}
+
+fn semantic(target: &dyn Target) -> Outcome {
+    let pair = [
+        "A man is playing a guitar.",
+        "A man plays the guitar.",
+        "The stock market fell sharply today.",
+    ];
+    let v = match embed(target, &pair) {
+        Ok(v) => v,
+        Err(e) => return Outcome::Fail(e),
+    };
+    let (close, far) = (cosine(&v[0], &v[1]), cosine(&v[0], &v[2]));
+    // Real sentence encoders put this pair near 0.7 to 0.8 and the unrelated one near 0;
+    // the margin keeps vectors that carry no meaning from passing by chance.
+    if close - far >= 0.2 {
+        Outcome::Pass(format!("paraphrase cosine {close:.4} > unrelated cosine {far:.4} + 0.2"))
+    } else {
+        Outcome::Fail(format!(
+            "the paraphrase pair is at cosine {close:.4}, not closer than the unrelated pair at {far:.4} by 0.2"
+        ))
+    }
+}
+
+fn dimension(target: &dyn Target) -> Outcome {
+    let info = match get_json(&format!("{}/info", target.base_url())) {
+        Ok((200, info)) => info,
+        Ok((status, _)) => {
+            return Outcome::NotApplicable(format!("not applicable: GET /info answered {status}"));
+        }
+        Err(e) => return Outcome::NotApplicable(format!("not applicable: {e}")),
+    };
+    let Some(want) = info["dimension"].as_u64() else {
+        return Outcome::NotApplicable("not applicable: GET /info reports no `dimension`".into());
+    };
+    let vectors = match embed(target, &SENTENCES) {
+        Ok(v) => v,
+        Err(e) => return Outcome::Fail(e),
+    };
+    match vectors.iter().find(|v| v.len() as u64 != want) {
+        Some(v) => {
+            Outcome::Fail(format!("a vector has {} dimensions but /info reports {want}", v.len()))
+        }
+        None => Outcome::Pass(format!("{} vectors of {want} dimensions", vectors.len())),
     }
 }

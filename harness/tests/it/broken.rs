@@ -24,7 +24,16 @@ pub enum Fault {
     Unnormalized,
     /// Vectors are random noise, different on every call.
     Noise,
+    /// Vectors are unit-length but carry no meaning (a hash of the whole text).
+    Unsemantic,
+    /// A vector depends on the batch it came in.
+    BatchDependent,
+    /// `/info` reports a dimension the vectors do not have.
+    WrongDimension,
 }
+
+/// Length of the fake's vectors.
+pub const DIMENSION: usize = 64;
 
 /// Starts the fake on a background runtime; returns its base URL.
 pub fn serve(fault: Fault) -> String {
@@ -70,9 +79,18 @@ fn app(fault: Fault) -> Router {
             "/v1/embeddings",
             post(move |Json(body): Json<Value>| async move { embeddings(fault, &body) }),
         )
+        .route(
+            "/info",
+            get(move || async move {
+                let dimension =
+                    if fault == Fault::WrongDimension { DIMENSION + 1 } else { DIMENSION };
+                Json(json!({ "model_id": "fake", "dimension": dimension }))
+            }),
+        )
 }
 
-/// A deterministic vector per input text, unit length unless the fault says otherwise.
+/// A bag-of-words vector per input (words hashed into `DIMENSION` slots), unit
+/// length, so paraphrases sharing words come out close; faults bend it.
 fn embeddings(fault: Fault, body: &Value) -> Response {
     let inputs: Vec<String> = match &body["input"] {
         Value::String(s) => vec![s.clone()],
@@ -85,26 +103,42 @@ fn embeddings(fault: Fault, body: &Value) -> Response {
                 .into_response();
         }
     };
+    let batch = inputs.len();
     let data: Vec<Value> = inputs
         .iter()
         .enumerate()
         .map(|(index, text)| {
-            let mut seed: u64 = text
-                .bytes()
-                .fold(1469598103934665603, |h, b| (h ^ b as u64).wrapping_mul(1099511628211));
-            if fault == Fault::Noise {
-                seed ^= std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_nanos() as u64;
+            let mut v = vec![0.0f64; DIMENSION];
+            match fault {
+                Fault::Unsemantic | Fault::Noise => {
+                    let mut seed = hash(text);
+                    if fault == Fault::Noise {
+                        seed ^= std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .unwrap()
+                            .as_nanos() as u64;
+                    }
+                    for x in &mut v {
+                        seed = seed
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
+                        *x = ((seed >> 33) as f64 / (1u64 << 31) as f64) - 0.5;
+                    }
+                }
+                _ => {
+                    for word in text
+                        .to_lowercase()
+                        .split(|c: char| !c.is_alphanumeric())
+                        .filter(|w| !w.is_empty())
+                    {
+                        v[(hash(word) % DIMENSION as u64) as usize] += 1.0;
+                    }
+                }
             }
-            let mut v: Vec<f64> = (0..8)
-                .map(|_| {
-                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                    ((seed >> 33) as f64 / (1u64 << 31) as f64) - 0.5
-                })
-                .collect();
-            let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+            if fault == Fault::BatchDependent {
+                v[0] += batch as f64;
+            }
+            let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt().max(1e-12);
             let scale = if fault == Fault::Unnormalized { 3.0 } else { 1.0 };
             v.iter_mut().for_each(|x| *x *= scale / norm);
             json!({"object": "embedding", "index": index, "embedding": v})
@@ -112,4 +146,8 @@ fn embeddings(fault: Fault, body: &Value) -> Response {
         .collect();
     Json(json!({"object": "list", "data": data, "model": "fake", "usage": {"prompt_tokens": 1, "total_tokens": 1}}))
         .into_response()
+}
+
+fn hash(text: &str) -> u64 {
+    text.bytes().fold(1469598103934665603, |h, b| (h ^ b as u64).wrapping_mul(1099511628211))
 }

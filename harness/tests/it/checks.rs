@@ -55,6 +55,21 @@ fn determinism_catches_noise() {
 }
 
 #[test]
+fn batch_invariance_catches_batch_dependent_vectors() {
+    proves("embeddings.batch-invariance", Fault::BatchDependent, "alone and in a batch");
+}
+
+#[test]
+fn semantic_catches_meaningless_vectors() {
+    proves("embeddings.semantic", Fault::Unsemantic, "not closer");
+}
+
+#[test]
+fn dimension_catches_a_mismatch_with_info() {
+    proves("embeddings.dimension", Fault::WrongDimension, "but /info reports 65");
+}
+
+#[test]
 fn startup_transitions_are_not_applicable_on_a_url_target() {
     match judge("probe.ready.transitions", Fault::None) {
         Outcome::NotApplicable(why) => assert!(why.contains("startup-observed"), "{why}"),
@@ -66,7 +81,10 @@ fn startup_transitions_are_not_applicable_on_a_url_target() {
 fn every_check_in_the_catalog_is_proven_here() {
     // probe.ready.transitions is proven on recorded transcripts in its unit tests.
     let proven = [
+        "embeddings.batch-invariance",
         "embeddings.determinism",
+        "embeddings.dimension",
+        "embeddings.semantic",
         "embeddings.unit-norm",
         "probe.live.ok",
         "probe.ready.ok",
