@@ -7,6 +7,7 @@
 pub mod check;
 pub mod checks;
 pub mod http;
+pub mod report;
 pub mod runner;
 pub mod target;
 

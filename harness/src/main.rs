@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use clap::{Parser, Subcommand};
 use gauntlet::target::{self, ProcessConfig, ProcessTarget, UrlTarget};
-use gauntlet::{Target, checks, runner};
+use gauntlet::{Target, checks, report, runner};
 
 /// Conformance suite for inference services.
 #[derive(Debug, Parser)]
@@ -22,7 +22,11 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Print the check catalog.
-    List,
+    List {
+        /// Print it as the Markdown of CHECKS.md.
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Run the checks against a target.
     Run {
         /// `process` (start gauntlet-service here) or `url=<base URL>`.
@@ -31,6 +35,12 @@ enum Command {
         /// Write the JSON report here.
         #[arg(long)]
         json: Option<PathBuf>,
+        /// Write the JUnit XML report here.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        /// Write the Markdown summary here (e.g. $GITHUB_STEP_SUMMARY).
+        #[arg(long)]
+        markdown: Option<PathBuf>,
         /// libtest arguments: a filter, `--exact`, `--skip`, `--list`, `--test-threads`.
         #[arg(last = true)]
         libtest: Vec<String>,
@@ -39,7 +49,11 @@ enum Command {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::List => {
+        Command::List { markdown: true } => {
+            print!("{}", checks::markdown());
+            ExitCode::SUCCESS
+        }
+        Command::List { markdown: false } => {
             for c in checks::catalog() {
                 let needs: Vec<String> = c.needs.iter().map(ToString::to_string).collect();
                 println!(
@@ -52,7 +66,7 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Command::Run { target, json, libtest } => {
+        Command::Run { target, json, junit, markdown, libtest } => {
             let target: Arc<dyn Target> = match open(&target) {
                 Ok(t) => t,
                 Err(target::Error::Config(e)) => {
@@ -72,10 +86,15 @@ fn main() -> ExitCode {
                 &args,
                 runner::trials(target.clone(), &checks::catalog(), &records),
             );
-            if let Some(path) = json {
-                let report = runner::json_report(target.name(), &records);
-                if let Err(e) = std::fs::write(&path, format!("{report:#}\n")) {
-                    eprintln!("gauntlet: --json {}: {e}", path.display());
+            let outputs: [(Option<PathBuf>, &str, report::Render); 3] = [
+                (json, "--json", report::json),
+                (junit, "--junit", report::junit),
+                (markdown, "--markdown", report::markdown),
+            ];
+            for (path, flag, render) in outputs {
+                let Some(path) = path else { continue };
+                if let Err(e) = std::fs::write(&path, render(target.name(), &records)) {
+                    eprintln!("gauntlet: {flag} {}: {e}", path.display());
                     return ExitCode::from(2);
                 }
             }

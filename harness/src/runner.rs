@@ -1,6 +1,6 @@
 //! The runner: checks × target as libtest-mimic trials, so the `gauntlet` CLI and
 //! `cargo test --test conformance` share filtering, `--list`, `--exact`,
-//! `--skip` and exit codes; every verdict is also kept for the reports.
+//! `--skip` and exit codes; every verdict is also kept for the reports (`report`).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -75,11 +75,4 @@ fn record(check: &Check, outcome: &Outcome, took: Duration) -> Record {
         detail,
         seconds: took.as_secs_f64(),
     }
-}
-
-/// The JSON report: the target and every verdict, sorted by id.
-pub fn json_report(target: &str, records: &Records) -> serde_json::Value {
-    let mut all = records.lock().expect("records lock").clone();
-    all.sort_by_key(|r| r.id);
-    serde_json::json!({ "target": target, "checks": all })
 }

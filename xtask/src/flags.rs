@@ -20,7 +20,12 @@ pub enum Command {
     Model(Model),
     /// Run a benchmark side by side with its peer.
     Bench(Bench),
+    /// Regenerate the generated files (CHECKS.md).
+    Codegen(Codegen),
 }
+
+#[derive(Debug, Args)]
+pub struct Codegen {}
 
 #[derive(Debug, Args)]
 pub struct Validate {

@@ -1,6 +1,7 @@
 //! `cargo xtask`: the project's automation, one module per subcommand.
 
 mod bench;
+mod codegen;
 mod flags;
 mod model;
 mod test;
@@ -20,5 +21,6 @@ fn main() -> anyhow::Result<()> {
         flags::Command::Test(cmd) => cmd.run(&sh),
         flags::Command::Model(cmd) => cmd.run(&sh),
         flags::Command::Bench(cmd) => cmd.run(&sh),
+        flags::Command::Codegen(cmd) => cmd.run(&sh),
     }
 }

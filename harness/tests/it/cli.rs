@@ -34,9 +34,29 @@ fn a_well_behaved_service_exits_0_and_writes_the_json_report() {
 #[test]
 fn a_failed_must_check_exits_1() {
     let url = serve(Fault::Unnormalized);
-    let (code, text) = gauntlet(&["run", "--target", &format!("url={url}")]);
+    let dir = std::env::temp_dir().join(format!("gauntlet-reports-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (junit, md) = (dir.join("junit.xml"), dir.join("summary.md"));
+    let (code, text) = gauntlet(&[
+        "run",
+        "--target",
+        &format!("url={url}"),
+        "--junit",
+        junit.to_str().unwrap(),
+        "--markdown",
+        md.to_str().unwrap(),
+    ]);
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("embeddings.unit-norm"), "{text}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("name=\"embeddings.unit-norm\"")
+            && xml.contains("<failure message=\"vector 0 has norm 3"),
+        "{xml}"
+    );
+    let summary = std::fs::read_to_string(&md).unwrap();
+    assert!(summary.contains("| `embeddings.unit-norm` | MUST | ❌ FAIL |"), "{summary}");
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]

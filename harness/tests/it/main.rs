@@ -2,5 +2,6 @@
 //! misbehaviour is chosen per test, and against a well-behaved one.
 
 mod broken;
+mod catalog;
 mod checks;
 mod cli;

@@ -1,0 +1,225 @@
+//! Reports of one run: JSON for machines, JUnit XML for CI gates, Markdown for a
+//! CI step summary. Not-applicable checks are skipped with their reason, and so
+//! are failed SHOULD checks (marked as such): neither fails a gate.
+
+use std::fmt::Write as _;
+
+use crate::check::Level;
+use crate::runner::{Record, Records};
+
+/// A report writer: target name and verdicts in, file contents out.
+pub type Render = fn(&str, &Records) -> String;
+
+/// The verdicts, sorted by id.
+fn sorted(records: &Records) -> Vec<Record> {
+    let mut all = records.lock().expect("records lock").clone();
+    all.sort_by_key(|r| r.id);
+    all
+}
+
+/// How a verdict counts at a gate.
+fn gate(r: &Record) -> Gate {
+    match (r.outcome, r.level) {
+        ("pass", _) => Gate::Passed,
+        ("fail", Level::Must) => Gate::Failed,
+        ("fail", Level::Should) => Gate::Warned,
+        _ => Gate::NotApplicable,
+    }
+}
+
+#[derive(PartialEq)]
+enum Gate {
+    Passed,
+    Failed,
+    Warned,
+    NotApplicable,
+}
+
+/// The JSON report, pretty-printed.
+pub fn json(target: &str, records: &Records) -> String {
+    format!("{:#}\n", json_value(target, records))
+}
+
+/// The JSON report: the target, the counts and every verdict.
+pub fn json_value(target: &str, records: &Records) -> serde_json::Value {
+    let all = sorted(records);
+    let count = |g: Gate| all.iter().filter(|r| gate(r) == g).count();
+    serde_json::json!({
+        "target": target,
+        "summary": {
+            "passed": count(Gate::Passed),
+            "failed": count(Gate::Failed),
+            "should_failed": count(Gate::Warned),
+            "not_applicable": count(Gate::NotApplicable),
+        },
+        "checks": all,
+    })
+}
+
+/// JUnit XML: one testcase per check.
+pub fn junit(target: &str, records: &Records) -> String {
+    let all = sorted(records);
+    let failures = all.iter().filter(|r| gate(r) == Gate::Failed).count();
+    let skipped =
+        all.iter().filter(|r| matches!(gate(r), Gate::Warned | Gate::NotApplicable)).count();
+    let time: f64 = all.iter().map(|r| r.seconds).sum();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"gauntlet\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\" time=\"{time:.3}\">",
+        all.len()
+    );
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"gauntlet {}\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\" time=\"{time:.3}\">",
+        escape(target),
+        all.len()
+    );
+    for r in &all {
+        let head = format!(
+            "    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\"",
+            serde_json::to_value(r.family)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            escape(r.id),
+            r.seconds
+        );
+        match gate(r) {
+            Gate::Passed => {
+                let _ = writeln!(out, "{head}/>");
+            }
+            Gate::Failed => {
+                let _ = writeln!(
+                    out,
+                    "{head}>\n      <failure message=\"{}\">{}</failure>\n    </testcase>",
+                    escape(first_line(&r.detail)),
+                    escape(&r.detail)
+                );
+            }
+            Gate::Warned => {
+                let _ = writeln!(
+                    out,
+                    "{head}>\n      <skipped message=\"SHOULD failed: {}\"/>\n    </testcase>",
+                    escape(first_line(&r.detail))
+                );
+            }
+            Gate::NotApplicable => {
+                let _ = writeln!(
+                    out,
+                    "{head}>\n      <skipped message=\"{}\"/>\n    </testcase>",
+                    escape(first_line(&r.detail))
+                );
+            }
+        }
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}
+
+/// Markdown: a counts line and one table row per check.
+pub fn markdown(target: &str, records: &Records) -> String {
+    let all = sorted(records);
+    let count = |g: Gate| all.iter().filter(|r| gate(r) == g).count();
+    let mut out = format!(
+        "## gauntlet: {}\n\n{} passed, {} failed, {} SHOULD failed, {} not applicable\n\n",
+        cell(target),
+        count(Gate::Passed),
+        count(Gate::Failed),
+        count(Gate::Warned),
+        count(Gate::NotApplicable)
+    );
+    out.push_str("| check | level | outcome | detail |\n| --- | --- | --- | --- |\n");
+    for r in &all {
+        let outcome = match gate(r) {
+            Gate::Passed => "✅ pass",
+            Gate::Failed => "❌ FAIL",
+            Gate::Warned => "⚠️ SHOULD failed",
+            Gate::NotApplicable => "➖ not applicable",
+        };
+        let level = if r.level == Level::Must { "MUST" } else { "SHOULD" };
+        let _ =
+            writeln!(out, "| `{}` | {level} | {outcome} | {} |", r.id, cell(first_line(&r.detail)));
+    }
+    out
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default()
+}
+
+/// Escapes text for XML attributes and content.
+fn escape(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .map(|c| match c {
+            '&' => "&amp;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&apos;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// Makes text safe inside a Markdown table cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::check::Family;
+
+    fn records() -> Records {
+        let r = |id, level, outcome, detail: &str| Record {
+            id,
+            family: Family::Probe,
+            level,
+            outcome,
+            detail: detail.to_owned(),
+            seconds: 0.5,
+        };
+        Arc::new(Mutex::new(vec![
+            r("probe.b", Level::Must, "fail", "answered 500 <html> & \"quotes\""),
+            r("probe.a", Level::Must, "pass", "ok"),
+            r("probe.c", Level::Must, "not-applicable", "not applicable: no cluster"),
+            r("probe.d", Level::Should, "fail", "slow | very"),
+        ]))
+    }
+
+    #[test]
+    fn junit_counts_and_escapes() {
+        let xml = junit("process", &records());
+        assert!(xml.contains("tests=\"4\" failures=\"1\" skipped=\"2\""), "{xml}");
+        assert!(
+            xml.contains(
+                "<failure message=\"answered 500 &lt;html&gt; &amp; &quot;quotes&quot;\">"
+            ),
+            "{xml}"
+        );
+        assert!(xml.contains("<skipped message=\"not applicable: no cluster\"/>"), "{xml}");
+        assert!(xml.contains("<skipped message=\"SHOULD failed: slow | very\"/>"), "{xml}");
+        assert!(xml.find("probe.a").unwrap() < xml.find("probe.b").unwrap(), "sorted by id");
+    }
+
+    #[test]
+    fn markdown_has_a_row_per_check_and_counts() {
+        let md = markdown("process", &records());
+        assert!(md.contains("1 passed, 1 failed, 1 SHOULD failed, 1 not applicable"), "{md}");
+        assert!(md.contains("| `probe.d` | SHOULD | ⚠️ SHOULD failed | slow \\| very |"), "{md}");
+        assert_eq!(md.lines().filter(|l| l.starts_with("| `")).count(), 4);
+    }
+
+    #[test]
+    fn json_summary_counts_each_outcome() {
+        let v = json_value("process", &records());
+        assert_eq!(v["summary"]["failed"], 1);
+        assert_eq!(v["summary"]["not_applicable"], 1);
+        assert_eq!(v["checks"][0]["id"], "probe.a");
+    }
+}
