@@ -2,8 +2,31 @@
 //! capabilities it needs and the function that judges the target.
 
 use std::fmt;
+use std::time::Duration;
 
 use crate::target::Target;
+
+/// The numbers checks are held to. Profiles will set them; the defaults fit the
+/// reference service.
+#[derive(Debug, Clone)]
+pub struct Thresholds {
+    /// Longest start-up, from process start to readiness 200.
+    pub ready_budget: Duration,
+    /// Readiness must turn 503 this soon after SIGTERM.
+    pub drain_flip: Duration,
+    /// Longest wait for the process to exit after SIGTERM.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            ready_budget: Duration::from_secs(30),
+            drain_flip: Duration::from_secs(1),
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+}
 
 /// How binding a check is (RFC 2119).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -31,12 +54,15 @@ pub enum Family {
 pub enum Capability {
     /// The harness started the service and watched its readiness from the first moment.
     StartupObserved,
+    /// The harness can start private instances and signal them.
+    Signals,
 }
 
 impl fmt::Display for Capability {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::StartupObserved => f.write_str("startup-observed"),
+            Self::Signals => f.write_str("signals"),
         }
     }
 }
@@ -66,7 +92,7 @@ pub struct Check {
     /// Capabilities the target must have.
     pub needs: &'static [Capability],
     /// The judgement.
-    pub run: fn(&dyn Target) -> Outcome,
+    pub run: fn(&dyn Target, &Thresholds) -> Outcome,
 }
 
 impl fmt::Debug for Check {
@@ -77,13 +103,13 @@ impl fmt::Debug for Check {
 
 impl Check {
     /// Runs the check, or says why it cannot run on `target`.
-    pub fn judge(&self, target: &dyn Target) -> Outcome {
+    pub fn judge(&self, target: &dyn Target, limits: &Thresholds) -> Outcome {
         if let Some(missing) = self.needs.iter().find(|c| !target.capabilities().contains(c)) {
             return Outcome::NotApplicable(format!(
                 "not applicable: target `{}` lacks the capability `{missing}`",
                 target.name()
             ));
         }
-        (self.run)(target)
+        (self.run)(target, limits)
     }
 }

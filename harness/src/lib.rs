@@ -11,5 +11,5 @@ pub mod report;
 pub mod runner;
 pub mod target;
 
-pub use check::{Capability, Check, Family, Level, Outcome};
+pub use check::{Capability, Check, Family, Level, Outcome, Thresholds};
 pub use target::Target;

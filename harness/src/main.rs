@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use clap::{Parser, Subcommand};
 use gauntlet::target::{self, ProcessConfig, ProcessTarget, UrlTarget};
-use gauntlet::{Target, checks, report, runner};
+use gauntlet::{Target, Thresholds, checks, report, runner};
 
 /// Conformance suite for inference services.
 #[derive(Debug, Parser)]
@@ -84,7 +84,12 @@ fn main() -> ExitCode {
             let records = Arc::new(Mutex::new(Vec::new()));
             let conclusion = libtest_mimic::run(
                 &args,
-                runner::trials(target.clone(), &checks::catalog(), &records),
+                runner::trials(
+                    target.clone(),
+                    &checks::catalog(),
+                    &Thresholds::default(),
+                    &records,
+                ),
             );
             let outputs: [(Option<PathBuf>, &str, report::Render); 3] = [
                 (json, "--json", report::json),

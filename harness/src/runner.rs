@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use libtest_mimic::{Completion, Failed, Trial};
 use serde::Serialize;
 
-use crate::check::{Check, Family, Level, Outcome};
+use crate::check::{Check, Family, Level, Outcome, Thresholds};
 use crate::target::Target;
 
 /// One verdict, as the reports show it.
@@ -32,7 +32,12 @@ pub struct Record {
 pub type Records = Arc<Mutex<Vec<Record>>>;
 
 /// One trial per check, named by the check's id and sorted; the target's name is the kind.
-pub fn trials(target: Arc<dyn Target>, checks: &[Check], records: &Records) -> Vec<Trial> {
+pub fn trials(
+    target: Arc<dyn Target>,
+    checks: &[Check],
+    limits: &Thresholds,
+    records: &Records,
+) -> Vec<Trial> {
     let mut trials: Vec<Trial> = checks
         .iter()
         .map(|check| {
@@ -40,9 +45,10 @@ pub fn trials(target: Arc<dyn Target>, checks: &[Check], records: &Records) -> V
             let kind = target.name().to_owned();
             let target = target.clone();
             let records = records.clone();
+            let limits = limits.clone();
             Trial::ignorable_test(check.id, move || {
                 let started = Instant::now();
-                let outcome = check.judge(target.as_ref());
+                let outcome = check.judge(target.as_ref(), &limits);
                 let record = record(&check, &outcome, started.elapsed());
                 records.lock().expect("records lock").push(record);
                 match outcome {

@@ -117,7 +117,9 @@ pub async fn run(config: ServeConfig) -> Result<(), ServeError> {
     let app = router(state.clone());
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         tokio::select! {
-            signal = wait_for_signal() => tracing::info!(signal, "shutdown requested: readiness is now 503"),
+            signal = wait_for_signal(shutdown_state.config.debug_ignore_sigterm) => {
+                tracing::info!(signal, "shutdown requested: readiness is now 503");
+            }
             _ = async {
                 // The loader drops its sender once the model is ready: then only a signal ends the wait.
                 if failed_rx.wait_for(Option::is_some).await.is_err() {
@@ -209,13 +211,21 @@ async fn load(
     }
 }
 
-/// Resolves on SIGTERM or SIGINT with the signal's name.
-async fn wait_for_signal() -> &'static str {
+/// Resolves on SIGTERM or SIGINT with the signal's name. With `ignore_term` (a
+/// fault for tests) SIGTERM is received and dropped.
+async fn wait_for_signal(ignore_term: bool) -> &'static str {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).expect("installing the SIGTERM handler");
     let mut int = signal(SignalKind::interrupt()).expect("installing the SIGINT handler");
-    tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
+    loop {
+        tokio::select! {
+            _ = term.recv() => {
+                if !ignore_term {
+                    return "SIGTERM";
+                }
+                tracing::warn!("SIGTERM ignored (--debug-ignore-sigterm)");
+            }
+            _ = int.recv() => return "SIGINT",
+        }
     }
 }

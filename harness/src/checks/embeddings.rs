@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::check::{Check, Family, Level, Outcome};
+use crate::check::{Check, Family, Level, Outcome, Thresholds};
 use crate::http::{get_json, post_json};
 use crate::target::Target;
 
@@ -84,7 +84,7 @@ fn cosine(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>() / (norm(a) * norm(b))
 }
 
-fn unit_norm(target: &dyn Target) -> Outcome {
+fn unit_norm(target: &dyn Target, _: &Thresholds) -> Outcome {
     let vectors = match embed(target, &SENTENCES) {
         Ok(v) => v,
         Err(e) => return Outcome::Fail(e),
@@ -96,7 +96,7 @@ fn unit_norm(target: &dyn Target) -> Outcome {
     }
 }
 
-fn determinism(target: &dyn Target) -> Outcome {
+fn determinism(target: &dyn Target, _: &Thresholds) -> Outcome {
     let (a, b) = match (embed(target, &SENTENCES[..1]), embed(target, &SENTENCES[..1])) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => return Outcome::Fail(e),
@@ -111,7 +111,7 @@ fn determinism(target: &dyn Target) -> Outcome {
     }
 }
 
-fn batch_invariance(target: &dyn Target) -> Outcome {
+fn batch_invariance(target: &dyn Target, _: &Thresholds) -> Outcome {
     let batch = match embed(target, &SENTENCES) {
         Ok(v) => v,
         Err(e) => return Outcome::Fail(e),
@@ -134,7 +134,7 @@ fn batch_invariance(target: &dyn Target) -> Outcome {
     Outcome::Pass(format!("lowest cosine alone vs batched {worst:.7}"))
 }
 
-fn semantic(target: &dyn Target) -> Outcome {
+fn semantic(target: &dyn Target, _: &Thresholds) -> Outcome {
     let pair = [
         "A man is playing a guitar.",
         "A man plays the guitar.",
@@ -156,7 +156,7 @@ fn semantic(target: &dyn Target) -> Outcome {
     }
 }
 
-fn dimension(target: &dyn Target) -> Outcome {
+fn dimension(target: &dyn Target, _: &Thresholds) -> Outcome {
     let info = match get_json(&format!("{}/info", target.base_url())) {
         Ok((200, info)) => info,
         Ok((status, _)) => {

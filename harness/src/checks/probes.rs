@@ -1,11 +1,15 @@
 //! Family `probe`: startup, readiness and liveness answer with the right codes
 //! and JSON bodies, and readiness tells the truth while the model loads.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
-use crate::check::{Capability, Check, Family, Level, Outcome};
+use serde_json::json;
+
+use crate::check::{Capability, Check, Family, Level, Outcome, Thresholds};
 use crate::http::get_json;
-use crate::target::Target;
+use crate::target::{Private, Target};
 
 pub(super) const CHECKS: &[Check] = &[
     Check {
@@ -14,7 +18,7 @@ pub(super) const CHECKS: &[Check] = &[
         level: Level::Must,
         description: "GET /health/startup answers 200 with a JSON object once the service serves",
         needs: &[],
-        run: |t| healthy(t, "/health/startup"),
+        run: |t, _| healthy(t, "/health/startup"),
     },
     Check {
         id: "probe.ready.ok",
@@ -22,7 +26,7 @@ pub(super) const CHECKS: &[Check] = &[
         level: Level::Must,
         description: "GET /health/ready answers 200 with a JSON object when the service is ready",
         needs: &[],
-        run: |t| healthy(t, "/health/ready"),
+        run: |t, _| healthy(t, "/health/ready"),
     },
     Check {
         id: "probe.live.ok",
@@ -30,7 +34,7 @@ pub(super) const CHECKS: &[Check] = &[
         level: Level::Must,
         description: "GET /health/live answers 200 with a JSON object while the service is healthy",
         needs: &[],
-        run: |t| healthy(t, "/health/live"),
+        run: |t, _| healthy(t, "/health/live"),
     },
     Check {
         id: "probe.ready.transitions",
@@ -38,10 +42,29 @@ pub(super) const CHECKS: &[Check] = &[
         level: Level::Must,
         description: "readiness answers 503 from the moment the port opens until the model is ready, then 200",
         needs: &[Capability::StartupObserved],
-        run: |t| match t.startup_transcript() {
+        run: |t, _| match t.startup_transcript() {
             Some(transcript) => judge_startup_transcript(transcript),
             None => Outcome::NotApplicable("not applicable: the target recorded no startup".into()),
         },
+    },
+    Check {
+        id: "probe.ready.time-to-ready",
+        family: Family::Probe,
+        level: Level::Must,
+        description: "the time from process start to readiness 200 is within the profile's budget",
+        needs: &[Capability::StartupObserved],
+        run: |t, limits| match t.startup_transcript() {
+            Some(transcript) => judge_time_to_ready(transcript, limits.ready_budget),
+            None => Outcome::NotApplicable("not applicable: the target recorded no startup".into()),
+        },
+    },
+    Check {
+        id: "probe.ready.sigterm",
+        family: Family::Probe,
+        level: Level::Must,
+        description: "after SIGTERM readiness turns 503 within 1 s, requests in flight succeed and the process exits 0 within the grace period",
+        needs: &[Capability::Signals],
+        run: sigterm,
     },
 ];
 
@@ -87,6 +110,134 @@ pub fn judge_startup_transcript(transcript: &[(Duration, u16)]) -> Outcome {
     ))
 }
 
+/// Judges the time from process start to the first readiness 200 against `budget`.
+pub fn judge_time_to_ready(transcript: &[(Duration, u16)], budget: Duration) -> Outcome {
+    match transcript.iter().find(|(_, s)| *s == 200) {
+        Some((at, _)) if *at <= budget => {
+            Outcome::Pass(format!("ready {at:?} after start (budget {budget:?})"))
+        }
+        Some((at, _)) => {
+            Outcome::Fail(format!("ready only {at:?} after start, over the budget of {budget:?}"))
+        }
+        None => Outcome::Fail(format!(
+            "never ready; last poll {:?} after start",
+            transcript.last().map(|p| p.0)
+        )),
+    }
+}
+
+/// What happened around a SIGTERM.
+#[derive(Debug, Clone, Default)]
+pub struct Drain {
+    /// When readiness first answered 503 after the signal.
+    pub flipped_after: Option<Duration>,
+    /// Requests that were accepted and answered, by status.
+    pub answered: Vec<u16>,
+    /// Requests that were accepted but lost (the connection broke mid-request).
+    pub lost: Vec<String>,
+    /// The exit code, if the process exited within the grace period.
+    pub exit_code: Option<i32>,
+}
+
+/// Judges a SIGTERM: readiness 503 within `limits.drain_flip`, every accepted
+/// request a 200, and exit code 0 within the grace period.
+pub fn judge_drain(d: &Drain, limits: &Thresholds) -> Outcome {
+    let (flip, grace) = (limits.drain_flip, limits.shutdown_grace);
+    let mut problems = Vec::new();
+    match d.flipped_after {
+        Some(at) if at <= flip => {}
+        Some(at) => problems
+            .push(format!("readiness turned 503 only {at:?} after SIGTERM (limit {flip:?})")),
+        None => {
+            problems.push(format!("readiness never answered 503 in the {flip:?} after SIGTERM"))
+        }
+    }
+    if let Some(status) = d.answered.iter().find(|s| **s != 200) {
+        problems.push(format!("a request in flight during shutdown answered {status}"));
+    }
+    if let Some(why) = d.lost.first() {
+        problems.push(format!("{} request(s) in flight were lost: {why}", d.lost.len()));
+    }
+    match d.exit_code {
+        Some(0) => {}
+        Some(code) => problems.push(format!("the process exited with code {code}, not 0")),
+        None => problems
+            .push(format!("the process did not exit within {grace:?} (or died by a signal)")),
+    }
+    if problems.is_empty() {
+        Outcome::Pass(format!(
+            "readiness 503 after {:?}, {} requests in flight answered 200, exit 0",
+            d.flipped_after.unwrap_or_default(),
+            d.answered.len()
+        ))
+    } else {
+        Outcome::Fail(problems.join("; "))
+    }
+}
+
+fn sigterm(target: &dyn Target, limits: &Thresholds) -> Outcome {
+    let instance = match target.spawn_private() {
+        Some(Ok(instance)) => instance,
+        Some(Err(e)) => return Outcome::Fail(format!("could not start a private instance: {e}")),
+        None => {
+            return Outcome::NotApplicable(
+                "not applicable: the target cannot start private instances".into(),
+            );
+        }
+    };
+    judge_drain(&observe_drain(instance.as_ref(), limits), limits)
+}
+
+/// Keeps embedding requests in flight, sends SIGTERM, and watches readiness and the exit.
+fn observe_drain(instance: &dyn Private, limits: &Thresholds) -> Drain {
+    let base = instance.base_url().to_owned();
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = {
+        let (base, stop) = (base.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let client = crate::http::client();
+            let body = json!({ "input": vec!["A sentence kept in flight while the service shuts down."; 64] });
+            let (mut answered, mut lost) = (Vec::new(), Vec::new());
+            while !stop.load(Ordering::Relaxed) {
+                match client.post(format!("{base}/v1/embeddings")).json(&body).send() {
+                    Ok(r) => answered.push(r.status().as_u16()),
+                    // Refused: the listener had closed, so the request was never in flight.
+                    Err(e) if e.is_connect() => break,
+                    Err(e) => lost.push(e.to_string()),
+                }
+            }
+            (answered, lost)
+        })
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    let mut drain = Drain::default();
+    if let Err(e) = instance.signal(libc::SIGTERM) {
+        stop.store(true, Ordering::Relaxed);
+        drain.lost.push(e);
+        return drain;
+    }
+    let signalled = Instant::now();
+    let client = crate::http::client();
+    while signalled.elapsed() <= limits.drain_flip + Duration::from_millis(500) {
+        if let Ok(r) = client.get(format!("{base}/health/ready")).send() {
+            if r.status() == 503 {
+                drain.flipped_after = Some(signalled.elapsed());
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    stop.store(true, Ordering::Relaxed);
+    let (answered, lost) = load.join().unwrap_or_default();
+    drain.answered = answered;
+    drain.lost = lost;
+    drain.exit_code = instance.wait_exit(limits.shutdown_grace);
+    if drain.exit_code.is_none() {
+        let _ = instance.signal(libc::SIGKILL);
+    }
+    drain
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +265,45 @@ mod tests {
         match judge_startup_transcript(&[(ms(3), 503), (ms(8), 500), (ms(20), 200)]) {
             Outcome::Fail(m) => assert!(m.contains("answered 500"), "{m}"),
             other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn time_to_ready_is_held_against_the_budget() {
+        let t = [(ms(5), 503), (ms(900), 200)];
+        assert!(matches!(judge_time_to_ready(&t, ms(1000)), Outcome::Pass(_)));
+        match judge_time_to_ready(&t, ms(500)) {
+            Outcome::Fail(m) => assert!(m.contains("over the budget"), "{m}"),
+            other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_clean_drain_passes_and_each_fault_is_named() {
+        let good = Drain {
+            flipped_after: Some(ms(30)),
+            answered: vec![200, 200],
+            lost: vec![],
+            exit_code: Some(0),
+        };
+        let limits = Thresholds::default();
+        assert!(matches!(judge_drain(&good, &limits), Outcome::Pass(_)));
+        let cases = [
+            (Drain { flipped_after: None, ..good.clone() }, "never answered 503"),
+            (Drain { flipped_after: Some(ms(1500)), ..good.clone() }, "only 1.5s"),
+            (Drain { answered: vec![200, 500], ..good.clone() }, "answered 500"),
+            (
+                Drain { lost: vec!["connection reset".into()], ..good.clone() },
+                "were lost: connection reset",
+            ),
+            (Drain { exit_code: Some(1), ..good.clone() }, "exited with code 1"),
+            (Drain { exit_code: None, ..good.clone() }, "did not exit"),
+        ];
+        for (drain, says) in cases {
+            match judge_drain(&drain, &limits) {
+                Outcome::Fail(m) => assert!(m.contains(says), "`{m}` should say `{says}`"),
+                other => panic!("{drain:?}: expected a failure, got {other:?}"),
+            }
         }
     }
 

@@ -23,6 +23,20 @@ pub trait Target: Send + Sync {
     fn startup_transcript(&self) -> Option<&[(Duration, u16)]> {
         None
     }
+    /// Starts another instance of the service that only the caller uses, for
+    /// checks that disturb it (signals); present with `Signals`.
+    fn spawn_private(&self) -> Option<Result<Box<dyn Private>>> {
+        None
+    }
+}
+
+/// An instance a check owns and may stop.
+pub trait Private: Target {
+    /// Sends a Unix signal (e.g. `libc::SIGTERM`).
+    fn signal(&self, signal: i32) -> std::result::Result<(), String>;
+    /// Waits up to `timeout` for the instance to exit; returns its exit code
+    /// (`None` when it is still running or was killed by a signal).
+    fn wait_exit(&self, timeout: Duration) -> Option<i32>;
 }
 
 /// Why a target could not be set up.

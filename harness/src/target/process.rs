@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use super::{Error, Result, Target};
+use super::{Error, Private, Result, Target};
 use crate::check::Capability;
 
 /// How to start the service.
@@ -62,6 +62,7 @@ impl ProcessConfig {
 
 /// A running service process, killed on drop.
 pub struct ProcessTarget {
+    config: ProcessConfig,
     child: Mutex<Child>,
     base: String,
     transcript: Vec<(Duration, u16)>,
@@ -96,8 +97,13 @@ impl ProcessTarget {
                 sink.lock().expect("log lock").push(line);
             }
         });
-        let mut target =
-            Self { child: Mutex::new(child), base: String::new(), transcript: Vec::new(), logs };
+        let mut target = Self {
+            config: config.clone(),
+            child: Mutex::new(child),
+            base: String::new(),
+            transcript: Vec::new(),
+            logs,
+        };
         let addr = addr_rx.recv_timeout(config.ready_timeout).map_err(|_| {
             Error::Start(format!("the service never logged `listening`; logs: {:?}", target.logs()))
         })?;
@@ -145,10 +151,38 @@ impl Target for ProcessTarget {
     }
 
     fn capabilities(&self) -> &[Capability] {
-        &[Capability::StartupObserved]
+        &[Capability::StartupObserved, Capability::Signals]
     }
 
     fn startup_transcript(&self) -> Option<&[(Duration, u16)]> {
         Some(&self.transcript)
+    }
+
+    fn spawn_private(&self) -> Option<Result<Box<dyn Private>>> {
+        Some(ProcessTarget::start(&self.config).map(|t| Box::new(t) as Box<dyn Private>))
+    }
+}
+
+impl Private for ProcessTarget {
+    fn signal(&self, signal: i32) -> std::result::Result<(), String> {
+        let pid = self.child.lock().expect("child lock").id() as i32;
+        // SAFETY: kill(2) on the pid of a child this target spawned and has not reaped.
+        match unsafe { libc::kill(pid, signal) } {
+            0 => Ok(()),
+            _ => Err(format!("kill({pid}, {signal}): {}", std::io::Error::last_os_error())),
+        }
+    }
+
+    fn wait_exit(&self, timeout: Duration) -> Option<i32> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(status)) = self.child.lock().expect("child lock").try_wait() {
+                return status.code();
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! a message that says what was seen, on the broken one.
 
 use gauntlet::target::UrlTarget;
-use gauntlet::{Check, Outcome, checks};
+use gauntlet::{Check, Outcome, Thresholds, checks};
 
 use crate::broken::{Fault, serve};
 
@@ -12,7 +12,7 @@ fn check(id: &str) -> Check {
 
 fn judge(id: &str, fault: Fault) -> Outcome {
     let target = UrlTarget::connect(&serve(fault)).expect("the fake is reachable");
-    check(id).judge(&target)
+    check(id).judge(&target, &Thresholds::default())
 }
 
 /// Asserts `id` passes on a good fake and fails on `fault` with a message containing `says`.
@@ -79,7 +79,8 @@ fn startup_transitions_are_not_applicable_on_a_url_target() {
 
 #[test]
 fn every_check_in_the_catalog_is_proven_here() {
-    // probe.ready.transitions is proven on recorded transcripts in its unit tests.
+    // probe.ready.transitions and probe.ready.time-to-ready are proven on recorded
+    // transcripts in their unit tests, probe.ready.sigterm in `lifecycle`.
     let proven = [
         "embeddings.batch-invariance",
         "embeddings.determinism",
@@ -88,6 +89,8 @@ fn every_check_in_the_catalog_is_proven_here() {
         "embeddings.unit-norm",
         "probe.live.ok",
         "probe.ready.ok",
+        "probe.ready.sigterm",
+        "probe.ready.time-to-ready",
         "probe.ready.transitions",
         "probe.startup.ok",
     ];

@@ -5,3 +5,4 @@ mod broken;
 mod catalog;
 mod checks;
 mod cli;
+mod lifecycle;

@@ -1,0 +1,35 @@
+//! Checks that signal the service, proven on the real binary: once well-behaved,
+//! once with a fault flag that makes it ignore SIGTERM.
+
+use std::time::Duration;
+
+use gauntlet::target::{ProcessConfig, ProcessTarget};
+use gauntlet::{Outcome, Thresholds, checks};
+
+fn sigterm_check(extra: &[&str]) -> Outcome {
+    let mut config = ProcessConfig::locate().unwrap_or_else(|e| panic!("{e}"));
+    config.args = extra.iter().map(|s| s.to_string()).collect();
+    let target = ProcessTarget::start(&config).unwrap_or_else(|e| panic!("{e}"));
+    let limits = Thresholds { shutdown_grace: Duration::from_secs(5), ..Thresholds::default() };
+    let check = checks::catalog().into_iter().find(|c| c.id == "probe.ready.sigterm").unwrap();
+    check.judge(&target, &limits)
+}
+
+#[test]
+fn sigterm_check_passes_on_the_reference_service() {
+    match sigterm_check(&["--shutdown-delay", "1s"]) {
+        Outcome::Pass(_) => {}
+        other => panic!("expected a pass, got {other:?}"),
+    }
+}
+
+#[test]
+fn sigterm_check_catches_a_service_that_ignores_sigterm() {
+    match sigterm_check(&["--debug-ignore-sigterm"]) {
+        Outcome::Fail(m) => {
+            assert!(m.contains("never answered 503"), "{m}");
+            assert!(m.contains("did not exit"), "{m}");
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
