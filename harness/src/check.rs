@@ -4,9 +4,10 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::profile::Profile;
 use crate::target::Target;
 
-/// The numbers checks are held to. Profiles will set them; the defaults fit the
+/// The numbers checks are held to, from the profile; the defaults fit the
 /// reference service.
 #[derive(Debug, Clone)]
 pub struct Thresholds {
@@ -92,7 +93,7 @@ pub struct Check {
     /// Capabilities the target must have.
     pub needs: &'static [Capability],
     /// The judgement.
-    pub run: fn(&dyn Target, &Thresholds) -> Outcome,
+    pub run: fn(&dyn Target, &Profile) -> Outcome,
 }
 
 impl fmt::Debug for Check {
@@ -103,13 +104,13 @@ impl fmt::Debug for Check {
 
 impl Check {
     /// Runs the check, or says why it cannot run on `target`.
-    pub fn judge(&self, target: &dyn Target, limits: &Thresholds) -> Outcome {
+    pub fn judge(&self, target: &dyn Target, profile: &Profile) -> Outcome {
         if let Some(missing) = self.needs.iter().find(|c| !target.capabilities().contains(c)) {
             return Outcome::NotApplicable(format!(
                 "not applicable: target `{}` lacks the capability `{missing}`",
                 target.name()
             ));
         }
-        (self.run)(target, limits)
+        (self.run)(target, profile)
     }
 }

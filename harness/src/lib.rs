@@ -7,9 +7,11 @@
 pub mod check;
 pub mod checks;
 pub mod http;
+pub mod profile;
 pub mod report;
 pub mod runner;
 pub mod target;
 
 pub use check::{Capability, Check, Family, Level, Outcome, Thresholds};
+pub use profile::Profile;
 pub use target::Target;

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use clap::{Parser, Subcommand};
 use gauntlet::target::{self, ProcessConfig, ProcessTarget, UrlTarget};
-use gauntlet::{Target, Thresholds, checks, report, runner};
+use gauntlet::{Profile, Target, checks, report, runner};
 
 /// Conformance suite for inference services.
 #[derive(Debug, Parser)]
@@ -32,6 +32,9 @@ enum Command {
         /// `process` (start gauntlet-service here) or `url=<base URL>`.
         #[arg(long)]
         target: String,
+        /// A built-in profile (reference, openai-compatible) or a YAML file.
+        #[arg(long, default_value = "reference")]
+        profile: String,
         /// Write the JSON report here.
         #[arg(long)]
         json: Option<PathBuf>,
@@ -66,7 +69,14 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Command::Run { target, json, junit, markdown, libtest } => {
+        Command::Run { target, profile, json, junit, markdown, libtest } => {
+            let profile = match Profile::load(&profile) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("gauntlet: {e}");
+                    return ExitCode::from(2);
+                }
+            };
             let target: Arc<dyn Target> = match open(&target) {
                 Ok(t) => t,
                 Err(target::Error::Config(e)) => {
@@ -84,12 +94,7 @@ fn main() -> ExitCode {
             let records = Arc::new(Mutex::new(Vec::new()));
             let conclusion = libtest_mimic::run(
                 &args,
-                runner::trials(
-                    target.clone(),
-                    &checks::catalog(),
-                    &Thresholds::default(),
-                    &records,
-                ),
+                runner::trials(target.clone(), &checks::catalog(), &profile, &records),
             );
             let outputs: [(Option<PathBuf>, &str, report::Render); 3] = [
                 (json, "--json", report::json),

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use libtest_mimic::{Completion, Failed, Trial};
 use serde::Serialize;
 
-use crate::check::{Check, Family, Level, Outcome, Thresholds};
+use crate::check::{Check, Family, Level, Outcome};
+use crate::profile::Profile;
 use crate::target::Target;
 
 /// One verdict, as the reports show it.
@@ -31,24 +32,26 @@ pub struct Record {
 /// Verdicts gathered while the trials run.
 pub type Records = Arc<Mutex<Vec<Record>>>;
 
-/// One trial per check, named by the check's id and sorted; the target's name is the kind.
+/// One trial per check the profile selects, named by the check's id and sorted;
+/// the target's name is the kind.
 pub fn trials(
     target: Arc<dyn Target>,
     checks: &[Check],
-    limits: &Thresholds,
+    profile: &Profile,
     records: &Records,
 ) -> Vec<Trial> {
     let mut trials: Vec<Trial> = checks
         .iter()
+        .filter(|check| profile.selects(check))
         .map(|check| {
             let check = *check;
             let kind = target.name().to_owned();
             let target = target.clone();
             let records = records.clone();
-            let limits = limits.clone();
+            let profile = profile.clone();
             Trial::ignorable_test(check.id, move || {
                 let started = Instant::now();
-                let outcome = check.judge(target.as_ref(), &limits);
+                let outcome = check.judge(target.as_ref(), &profile);
                 let record = record(&check, &outcome, started.elapsed());
                 records.lock().expect("records lock").push(record);
                 match outcome {

@@ -2,8 +2,9 @@
 
 use serde_json::{Value, json};
 
-use crate::check::{Check, Family, Level, Outcome, Thresholds};
+use crate::check::{Check, Family, Level, Outcome};
 use crate::http::{get_json, post_json};
+use crate::profile::Profile;
 use crate::target::Target;
 
 pub(super) const CHECKS: &[Check] = &[
@@ -84,7 +85,7 @@ fn cosine(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>() / (norm(a) * norm(b))
 }
 
-fn unit_norm(target: &dyn Target, _: &Thresholds) -> Outcome {
+fn unit_norm(target: &dyn Target, _: &Profile) -> Outcome {
     let vectors = match embed(target, &SENTENCES) {
         Ok(v) => v,
         Err(e) => return Outcome::Fail(e),
@@ -96,7 +97,7 @@ fn unit_norm(target: &dyn Target, _: &Thresholds) -> Outcome {
     }
 }
 
-fn determinism(target: &dyn Target, _: &Thresholds) -> Outcome {
+fn determinism(target: &dyn Target, _: &Profile) -> Outcome {
     let (a, b) = match (embed(target, &SENTENCES[..1]), embed(target, &SENTENCES[..1])) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => return Outcome::Fail(e),
@@ -111,7 +112,7 @@ fn determinism(target: &dyn Target, _: &Thresholds) -> Outcome {
     }
 }
 
-fn batch_invariance(target: &dyn Target, _: &Thresholds) -> Outcome {
+fn batch_invariance(target: &dyn Target, _: &Profile) -> Outcome {
     let batch = match embed(target, &SENTENCES) {
         Ok(v) => v,
         Err(e) => return Outcome::Fail(e),
@@ -134,7 +135,7 @@ fn batch_invariance(target: &dyn Target, _: &Thresholds) -> Outcome {
     Outcome::Pass(format!("lowest cosine alone vs batched {worst:.7}"))
 }
 
-fn semantic(target: &dyn Target, _: &Thresholds) -> Outcome {
+fn semantic(target: &dyn Target, _: &Profile) -> Outcome {
     let pair = [
         "A man is playing a guitar.",
         "A man plays the guitar.",
@@ -156,7 +157,7 @@ fn semantic(target: &dyn Target, _: &Thresholds) -> Outcome {
     }
 }
 
-fn dimension(target: &dyn Target, _: &Thresholds) -> Outcome {
+fn dimension(target: &dyn Target, _: &Profile) -> Outcome {
     let info = match get_json(&format!("{}/info", target.base_url())) {
         Ok((200, info)) => info,
         Ok((status, _)) => {

@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::check::{Capability, Check, Family, Level, Outcome, Thresholds};
 use crate::http::get_json;
+use crate::profile::Profile;
 use crate::target::{Private, Target};
 
 pub(super) const CHECKS: &[Check] = &[
@@ -24,9 +25,9 @@ pub(super) const CHECKS: &[Check] = &[
         id: "probe.ready.ok",
         family: Family::Probe,
         level: Level::Must,
-        description: "GET /health/ready answers 200 with a JSON object when the service is ready",
+        description: "GET on the readiness path (the profile's, default /health/ready) answers 200 with a JSON object",
         needs: &[],
-        run: |t, _| healthy(t, "/health/ready"),
+        run: |t, p| healthy(t, &p.readiness_path),
     },
     Check {
         id: "probe.live.ok",
@@ -53,8 +54,8 @@ pub(super) const CHECKS: &[Check] = &[
         level: Level::Must,
         description: "the time from process start to readiness 200 is within the profile's budget",
         needs: &[Capability::StartupObserved],
-        run: |t, limits| match t.startup_transcript() {
-            Some(transcript) => judge_time_to_ready(transcript, limits.ready_budget),
+        run: |t, p| match t.startup_transcript() {
+            Some(transcript) => judge_time_to_ready(transcript, p.thresholds.ready_budget),
             None => Outcome::NotApplicable("not applicable: the target recorded no startup".into()),
         },
     },
@@ -175,7 +176,7 @@ pub fn judge_drain(d: &Drain, limits: &Thresholds) -> Outcome {
     }
 }
 
-fn sigterm(target: &dyn Target, limits: &Thresholds) -> Outcome {
+fn sigterm(target: &dyn Target, profile: &Profile) -> Outcome {
     let instance = match target.spawn_private() {
         Some(Ok(instance)) => instance,
         Some(Err(e)) => return Outcome::Fail(format!("could not start a private instance: {e}")),
@@ -185,11 +186,12 @@ fn sigterm(target: &dyn Target, limits: &Thresholds) -> Outcome {
             );
         }
     };
-    judge_drain(&observe_drain(instance.as_ref(), limits), limits)
+    let limits = &profile.thresholds;
+    judge_drain(&observe_drain(instance.as_ref(), &profile.readiness_path, limits), limits)
 }
 
 /// Keeps embedding requests in flight, sends SIGTERM, and watches readiness and the exit.
-fn observe_drain(instance: &dyn Private, limits: &Thresholds) -> Drain {
+fn observe_drain(instance: &dyn Private, readiness_path: &str, limits: &Thresholds) -> Drain {
     let base = instance.base_url().to_owned();
     let stop = Arc::new(AtomicBool::new(false));
     let load = {
@@ -219,7 +221,7 @@ fn observe_drain(instance: &dyn Private, limits: &Thresholds) -> Drain {
     let signalled = Instant::now();
     let client = crate::http::client();
     while signalled.elapsed() <= limits.drain_flip + Duration::from_millis(500) {
-        if let Ok(r) = client.get(format!("{base}/health/ready")).send() {
+        if let Ok(r) = client.get(format!("{base}{readiness_path}")).send() {
             if r.status() == 503 {
                 drain.flipped_after = Some(signalled.elapsed());
                 break;

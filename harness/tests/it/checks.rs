@@ -2,7 +2,7 @@
 //! a message that says what was seen, on the broken one.
 
 use gauntlet::target::UrlTarget;
-use gauntlet::{Check, Outcome, Thresholds, checks};
+use gauntlet::{Check, Outcome, Profile, checks};
 
 use crate::broken::{Fault, serve};
 
@@ -12,7 +12,7 @@ fn check(id: &str) -> Check {
 
 fn judge(id: &str, fault: Fault) -> Outcome {
     let target = UrlTarget::connect(&serve(fault)).expect("the fake is reachable");
-    check(id).judge(&target, &Thresholds::default())
+    check(id).judge(&target, &Profile::default())
 }
 
 /// Asserts `id` passes on a good fake and fails on `fault` with a message containing `says`.

@@ -70,4 +70,28 @@ fn usage_and_configuration_errors_exit_2_naming_the_problem() {
     assert!(text.contains("unreachable"), "{text}");
     let (code, _) = gauntlet(&["run"]);
     assert_eq!(code, Some(2), "a missing --target is a usage error");
+    let url = serve(Fault::None);
+    let (code, text) =
+        gauntlet(&["run", "--target", &format!("url={url}"), "--profile", "no-such-profile"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("--profile no-such-profile"), "{text}");
+    let bad =
+        std::env::temp_dir().join(format!("gauntlet-bad-profile-{}.yaml", std::process::id()));
+    std::fs::write(&bad, "name: bad\nthresholds:\n  ready_budget: forever\n").unwrap();
+    let (code, text) =
+        gauntlet(&["run", "--target", &format!("url={url}"), "--profile", bad.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("/thresholds/ready_budget"), "the error names the field: {text}");
+    let _ = std::fs::remove_file(bad);
+}
+
+#[test]
+fn the_openai_compatible_profile_runs_only_its_checks() {
+    let url = serve(Fault::None);
+    let (code, text) =
+        gauntlet(&["run", "--target", &format!("url={url}"), "--profile", "openai-compatible"]);
+    // The fake has no /health route: the profile's readiness path is checked and fails.
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("probe.ready.ok") && text.contains("/health answered 404"), "{text}");
+    assert!(!text.contains("probe.live.ok") && !text.contains("embeddings.dimension"), "{text}");
 }

@@ -4,15 +4,16 @@
 use std::time::Duration;
 
 use gauntlet::target::{ProcessConfig, ProcessTarget};
-use gauntlet::{Outcome, Thresholds, checks};
+use gauntlet::{Outcome, Profile, checks};
 
 fn sigterm_check(extra: &[&str]) -> Outcome {
     let mut config = ProcessConfig::locate().unwrap_or_else(|e| panic!("{e}"));
     config.args = extra.iter().map(|s| s.to_string()).collect();
     let target = ProcessTarget::start(&config).unwrap_or_else(|e| panic!("{e}"));
-    let limits = Thresholds { shutdown_grace: Duration::from_secs(5), ..Thresholds::default() };
+    let mut profile = Profile::default();
+    profile.thresholds.shutdown_grace = Duration::from_secs(5);
     let check = checks::catalog().into_iter().find(|c| c.id == "probe.ready.sigterm").unwrap();
-    check.judge(&target, &limits)
+    check.judge(&target, &profile)
 }
 
 #[test]
@@ -32,4 +33,18 @@ fn sigterm_check_catches_a_service_that_ignores_sigterm() {
         }
         other => panic!("expected a failure, got {other:?}"),
     }
+}
+
+#[test]
+fn the_openai_compatible_profile_passes_against_the_reference_service() {
+    let config = ProcessConfig::locate().unwrap_or_else(|e| panic!("{e}"));
+    let service = ProcessTarget::start(&config).unwrap_or_else(|e| panic!("{e}"));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args(["run", "--profile", "openai-compatible", "--target"])
+        .arg(format!("url={}", gauntlet::Target::base_url(&service)))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("5 passed; 0 failed; 0 ignored"), "{text}");
 }

@@ -1,0 +1,251 @@
+//! Profiles: which checks run and the numbers they are held to. YAML, validated
+//! against `schemas/profile.schema.json`, with errors that name the field.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::check::{Check, Thresholds};
+
+/// The profile schema, as committed.
+const SCHEMA: &str = include_str!("../../schemas/profile.schema.json");
+/// Built-in profiles by name.
+const BUILT_IN: &[(&str, &str)] = &[
+    ("reference", include_str!("../profiles/reference.yaml")),
+    ("openai-compatible", include_str!("../profiles/openai-compatible.yaml")),
+];
+
+/// A loaded profile.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    /// Its name.
+    pub name: String,
+    /// Check ids or `prefix.` patterns to run; empty means all.
+    pub include: Vec<String>,
+    /// Check ids or `prefix.` patterns to leave out.
+    pub exclude: Vec<String>,
+    /// The readiness path.
+    pub readiness_path: String,
+    /// The numbers.
+    pub thresholds: Thresholds,
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        Self::built_in("reference").expect("the reference profile is valid")
+    }
+}
+
+/// Why a profile could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Neither a built-in name nor a readable file.
+    #[error(
+        "--profile {0}: no built-in profile of that name (reference, openai-compatible) and no such file"
+    )]
+    Unknown(String),
+    /// The YAML does not parse.
+    #[error("{source_name}: not YAML: {message}")]
+    Yaml {
+        /// Where it came from.
+        source_name: String,
+        /// What the parser said.
+        message: String,
+    },
+    /// The document breaks the schema; each line names a field.
+    #[error("{source_name}: invalid profile:\n{}", .problems.join("\n"))]
+    Invalid {
+        /// Where it came from.
+        source_name: String,
+        /// One line per problem, `/field/path: what is wrong`.
+        problems: Vec<String>,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Document {
+    name: String,
+    #[serde(default)]
+    #[allow(dead_code, reason = "documentation for people; validated by the schema")]
+    description: Option<String>,
+    #[serde(default)]
+    include: Vec<String>,
+    #[serde(default)]
+    exclude: Vec<String>,
+    readiness_path: Option<String>,
+    #[serde(default)]
+    thresholds: ThresholdsDoc,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ThresholdsDoc {
+    ready_budget: Option<String>,
+    drain_flip: Option<String>,
+    shutdown_grace: Option<String>,
+}
+
+impl Profile {
+    /// A built-in profile by name.
+    pub fn built_in(name: &str) -> Option<Self> {
+        let (_, text) = BUILT_IN.iter().find(|(n, _)| *n == name)?;
+        Some(
+            Self::parse(text, &format!("built-in profile {name}"))
+                .expect("built-in profiles are valid"),
+        )
+    }
+
+    /// A built-in name, or a YAML file.
+    pub fn load(spec: &str) -> Result<Self, Error> {
+        if let Some(profile) = Self::built_in(spec) {
+            return Ok(profile);
+        }
+        let path = Path::new(spec);
+        let text = std::fs::read_to_string(path).map_err(|_| Error::Unknown(spec.to_owned()))?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses and validates YAML text; `source_name` names it in errors.
+    pub fn parse(text: &str, source_name: &str) -> Result<Self, Error> {
+        let yaml = |message: String| Error::Yaml { source_name: source_name.to_owned(), message };
+        let value: serde_json::Value =
+            serde_yaml::from_str(text).map_err(|e| yaml(e.to_string()))?;
+        let schema: serde_json::Value =
+            serde_json::from_str(SCHEMA).expect("the profile schema is JSON");
+        let validator =
+            jsonschema::validator_for(&schema).expect("the profile schema is a valid schema");
+        let mut problems: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| {
+                let at = e.instance_path().to_string();
+                format!("  {}: {e}", if at.is_empty() { "/".to_owned() } else { at })
+            })
+            .collect();
+        if !problems.is_empty() {
+            problems.sort();
+            return Err(Error::Invalid { source_name: source_name.to_owned(), problems });
+        }
+        let doc: Document = serde_json::from_value(value).map_err(|e| yaml(e.to_string()))?;
+        let defaults = Thresholds::default();
+        let t = &doc.thresholds;
+        Ok(Self {
+            name: doc.name,
+            include: doc.include,
+            exclude: doc.exclude,
+            readiness_path: doc.readiness_path.unwrap_or_else(|| "/health/ready".into()),
+            thresholds: Thresholds {
+                ready_budget: t.ready_budget.as_deref().map_or(defaults.ready_budget, duration),
+                drain_flip: t.drain_flip.as_deref().map_or(defaults.drain_flip, duration),
+                shutdown_grace: t
+                    .shutdown_grace
+                    .as_deref()
+                    .map_or(defaults.shutdown_grace, duration),
+            },
+        })
+    }
+
+    /// Whether `check` runs under this profile.
+    pub fn selects(&self, check: &Check) -> bool {
+        let matches = |pattern: &String| {
+            if pattern.ends_with('.') {
+                check.id.starts_with(pattern.as_str())
+            } else {
+                check.id == pattern
+            }
+        };
+        (self.include.is_empty() || self.include.iter().any(matches))
+            && !self.exclude.iter().any(matches)
+    }
+}
+
+/// Parses a duration the schema already accepted (`500ms`, `2s`, `1m`).
+fn duration(text: &str) -> Duration {
+    let (number, unit) =
+        text.split_at(text.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(text.len()));
+    let value: f64 = number.parse().unwrap_or(0.0);
+    Duration::from_secs_f64(match unit {
+        "ms" => value / 1000.0,
+        "m" => value * 60.0,
+        _ => value,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_profiles_load() {
+        let reference = Profile::built_in("reference").unwrap();
+        assert!(reference.include.is_empty());
+        assert_eq!(reference.thresholds.drain_flip, Duration::from_secs(1));
+        let openai = Profile::built_in("openai-compatible").unwrap();
+        assert_eq!(openai.readiness_path, "/health");
+        let ids: Vec<&str> = crate::checks::catalog()
+            .into_iter()
+            .filter(|c| openai.selects(c))
+            .map(|c| c.id)
+            .collect();
+        assert!(
+            ids.contains(&"probe.ready.ok") && !ids.contains(&"probe.ready.sigterm"),
+            "{ids:?}"
+        );
+    }
+
+    #[test]
+    fn every_id_a_built_in_profile_names_exists() {
+        let catalog = crate::checks::catalog();
+        for (name, _) in BUILT_IN {
+            let p = Profile::built_in(name).unwrap();
+            for pattern in p.include.iter().chain(&p.exclude) {
+                assert!(
+                    catalog.iter().any(|c| if pattern.ends_with('.') {
+                        c.id.starts_with(pattern.as_str())
+                    } else {
+                        c.id == pattern
+                    }),
+                    "profile {name} names {pattern}, which matches no check"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let cases = [
+            ("name: x\nthresholds:\n  ready_budget: soon\n", "/thresholds/ready_budget"),
+            ("name: x\nthresholds:\n  warp: 1s\n", "/thresholds"),
+            ("name: x\nreadiness_path: health\n", "/readiness_path"),
+            ("description: no name\n", "/"),
+            ("name: x\ninclude: probe.\n", "/include"),
+        ];
+        for (text, field) in cases {
+            match Profile::parse(text, "test.yaml") {
+                Err(Error::Invalid { problems, .. }) => {
+                    assert!(
+                        problems.iter().any(|p| p.trim_start().starts_with(&format!("{field}:"))),
+                        "{problems:?} should name {field}"
+                    )
+                }
+                other => panic!("{text:?}: expected an invalid profile, got {other:?}"),
+            }
+        }
+        assert!(matches!(Profile::parse("name: [unclosed", "t"), Err(Error::Yaml { .. })));
+    }
+
+    #[test]
+    fn durations_and_selection_follow_the_document() {
+        let p = Profile::parse(
+            "name: quick\nexclude: [probe.ready.sigterm]\nthresholds: {ready_budget: 1500ms}\n",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(p.thresholds.ready_budget, Duration::from_millis(1500));
+        let catalog = crate::checks::catalog();
+        let sigterm = catalog.iter().find(|c| c.id == "probe.ready.sigterm").unwrap();
+        let ready = catalog.iter().find(|c| c.id == "probe.ready.ok").unwrap();
+        assert!(!p.selects(sigterm) && p.selects(ready));
+    }
+}
