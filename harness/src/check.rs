@@ -47,6 +47,8 @@ pub enum Family {
     Probe,
     /// The vectors themselves.
     Embeddings,
+    /// Response shapes, error answers and the OpenAPI document.
+    Api,
 }
 
 /// Something a target may or may not be able to do.

@@ -1,5 +1,6 @@
 //! The check catalog, one module per family.
 
+mod api;
 mod embeddings;
 mod probes;
 
@@ -7,11 +8,13 @@ use crate::check::Check;
 
 /// Every check, sorted by id.
 pub fn catalog() -> Vec<Check> {
-    let mut all: Vec<Check> = probes::CHECKS.iter().chain(embeddings::CHECKS).copied().collect();
+    let mut all: Vec<Check> =
+        probes::CHECKS.iter().chain(embeddings::CHECKS).chain(api::CHECKS).copied().collect();
     all.sort_by_key(|c| c.id);
     all
 }
 
+pub use api::validate;
 pub use probes::judge_startup_transcript;
 
 /// `CHECKS.md`: the catalog as a Markdown table (`cargo xtask codegen` writes it).

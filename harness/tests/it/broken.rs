@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 use axum::Json;
 use axum::Router;
+use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -30,6 +31,16 @@ pub enum Fault {
     BatchDependent,
     /// `/info` reports a dimension the vectors do not have.
     WrongDimension,
+    /// The OpenAI response has no `usage`.
+    MissingUsage,
+    /// `/embed` answers an object instead of an array of vectors.
+    TeiWrongShape,
+    /// Readiness answers JSON without a `status`.
+    HealthWrongShape,
+    /// Malformed JSON gets a 500 with plain text.
+    ErrorsNotJson,
+    /// The served OpenAPI document has drifted from the committed one.
+    OpenapiDrift,
 }
 
 /// Length of the fake's vectors.
@@ -59,7 +70,11 @@ fn app(fault: Fault) -> Router {
                         .into_response(),
                 }
             } else {
-                Json(json!({ "status": name })).into_response()
+                if fault == Fault::HealthWrongShape {
+                    Json(json!({ "ok": true })).into_response()
+                } else {
+                    Json(json!({ "status": name })).into_response()
+                }
             }
         }
     };
@@ -75,10 +90,22 @@ fn app(fault: Fault) -> Router {
         .route("/health/startup", get(startup))
         .route("/health/ready", get(health("ready", Fault::ReadyNotJson)))
         .route("/health/live", get(health("alive", Fault::LiveFails)))
+        .route("/v1/embeddings", post(move |body: Bytes| async move { openai(fault, &body) }))
+        .route("/embed", post(move |body: Bytes| async move { tei(fault, &body) }))
         .route(
-            "/v1/embeddings",
-            post(move |Json(body): Json<Value>| async move { embeddings(fault, &body) }),
+            "/openapi.json",
+            get(move || async move {
+                let mut doc: Value = serde_json::from_str(OPENAPI).unwrap();
+                if fault == Fault::OpenapiDrift {
+                    doc["info"]["version"] = json!("9.9.9");
+                }
+                Json(doc)
+            }),
         )
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "no such route") })
+        .method_not_allowed_fallback(|| async {
+            error(StatusCode::METHOD_NOT_ALLOWED, "wrong method")
+        })
         .route(
             "/info",
             get(move || async move {
@@ -89,25 +116,75 @@ fn app(fault: Fault) -> Router {
         )
 }
 
+const OPENAPI: &str = include_str!("../../../schemas/openapi.json");
+
+fn error(status: StatusCode, message: &str) -> Response {
+    let body =
+        json!({"error": {"message": message, "type": "invalid_request_error", "code": "bad"}});
+    (status, Json(body)).into_response()
+}
+
+/// Parses the body and reads the inputs from `field`, or answers the error.
+fn inputs(fault: Fault, body: &[u8], field: &str) -> Result<Vec<String>, Box<Response>> {
+    let body: Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(_) if fault == Fault::ErrorsNotJson => {
+            return Err(Box::new((StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response()));
+        }
+        Err(_) => return Err(Box::new(error(StatusCode::BAD_REQUEST, "malformed JSON"))),
+    };
+    let texts: Vec<String> = match &body[field] {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(a) if a.iter().all(Value::is_string) => {
+            a.iter().map(|v| v.as_str().unwrap_or_default().to_owned()).collect()
+        }
+        _ => return Err(Box::new(error(StatusCode::UNPROCESSABLE_ENTITY, "bad input"))),
+    };
+    if texts.is_empty() || texts.iter().any(|t| t.is_empty()) {
+        return Err(Box::new(error(StatusCode::UNPROCESSABLE_ENTITY, "empty input")));
+    }
+    Ok(texts)
+}
+
+fn openai(fault: Fault, body: &[u8]) -> Response {
+    let texts = match inputs(fault, body, "input") {
+        Ok(t) => t,
+        Err(answer) => return *answer,
+    };
+    let data: Vec<Value> = vectors(fault, &texts)
+        .into_iter()
+        .enumerate()
+        .map(|(index, v)| json!({"object": "embedding", "index": index, "embedding": v}))
+        .collect();
+    let mut answer = json!({
+        "object": "list",
+        "data": data,
+        "model": "fake",
+        "usage": {"prompt_tokens": 1, "total_tokens": 1},
+    });
+    if fault == Fault::MissingUsage {
+        answer.as_object_mut().unwrap().remove("usage");
+    }
+    Json(answer).into_response()
+}
+
+fn tei(fault: Fault, body: &[u8]) -> Response {
+    match inputs(fault, body, "inputs") {
+        Ok(texts) if fault == Fault::TeiWrongShape => {
+            Json(json!({"embeddings": vectors(fault, &texts)})).into_response()
+        }
+        Ok(texts) => Json(vectors(fault, &texts)).into_response(),
+        Err(answer) => *answer,
+    }
+}
+
 /// A bag-of-words vector per input (words hashed into `DIMENSION` slots), unit
 /// length, so paraphrases sharing words come out close; faults bend it.
-fn embeddings(fault: Fault, body: &Value) -> Response {
-    let inputs: Vec<String> = match &body["input"] {
-        Value::String(s) => vec![s.clone()],
-        Value::Array(a) => a.iter().map(|v| v.as_str().unwrap_or_default().to_owned()).collect(),
-        _ => {
-            return (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Json(json!({"error": {"message": "bad input"}})),
-            )
-                .into_response();
-        }
-    };
+fn vectors(fault: Fault, inputs: &[String]) -> Vec<Vec<f64>> {
     let batch = inputs.len();
-    let data: Vec<Value> = inputs
+    inputs
         .iter()
-        .enumerate()
-        .map(|(index, text)| {
+        .map(|text| {
             let mut v = vec![0.0f64; DIMENSION];
             match fault {
                 Fault::Unsemantic | Fault::Noise => {
@@ -141,11 +218,9 @@ fn embeddings(fault: Fault, body: &Value) -> Response {
             let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt().max(1e-12);
             let scale = if fault == Fault::Unnormalized { 3.0 } else { 1.0 };
             v.iter_mut().for_each(|x| *x *= scale / norm);
-            json!({"object": "embedding", "index": index, "embedding": v})
+            v
         })
-        .collect();
-    Json(json!({"object": "list", "data": data, "model": "fake", "usage": {"prompt_tokens": 1, "total_tokens": 1}}))
-        .into_response()
+        .collect()
 }
 
 fn hash(text: &str) -> u64 {

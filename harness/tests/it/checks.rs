@@ -70,6 +70,31 @@ fn dimension_catches_a_mismatch_with_info() {
 }
 
 #[test]
+fn openai_schema_catches_a_missing_usage() {
+    proves("api.embeddings.schema", Fault::MissingUsage, "usage");
+}
+
+#[test]
+fn tei_schema_catches_an_object_instead_of_vectors() {
+    proves("api.embed.schema", Fault::TeiWrongShape, "breaks its schema");
+}
+
+#[test]
+fn health_schema_catches_a_body_without_status() {
+    proves("api.health.schema", Fault::HealthWrongShape, "status");
+}
+
+#[test]
+fn errors_schema_catches_a_500_on_malformed_json() {
+    proves("api.errors.schema", Fault::ErrorsNotJson, "malformed JSON answered 500");
+}
+
+#[test]
+fn openapi_check_catches_drift_and_names_where() {
+    proves("api.openapi.matches", Fault::OpenapiDrift, "/info/version");
+}
+
+#[test]
 fn startup_transitions_are_not_applicable_on_a_url_target() {
     match judge("probe.ready.transitions", Fault::None) {
         Outcome::NotApplicable(why) => assert!(why.contains("startup-observed"), "{why}"),
@@ -82,6 +107,11 @@ fn every_check_in_the_catalog_is_proven_here() {
     // probe.ready.transitions and probe.ready.time-to-ready are proven on recorded
     // transcripts in their unit tests, probe.ready.sigterm in `lifecycle`.
     let proven = [
+        "api.embed.schema",
+        "api.embeddings.schema",
+        "api.errors.schema",
+        "api.health.schema",
+        "api.openapi.matches",
         "embeddings.batch-invariance",
         "embeddings.determinism",
         "embeddings.dimension",

@@ -46,5 +46,5 @@ fn the_openai_compatible_profile_passes_against_the_reference_service() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
-    assert!(text.contains("5 passed; 0 failed; 0 ignored"), "{text}");
+    assert!(text.contains("6 passed; 0 failed; 0 ignored"), "{text}");
 }

@@ -1,0 +1,220 @@
+//! Family `api`: responses validated against the JSON Schemas in `schemas/api/`
+//! (generated from `schemas/openapi.json`), error answers, and the served OpenAPI document.
+
+use serde_json::{Value, json};
+
+use crate::check::{Check, Family, Level, Outcome};
+use crate::http::{client, clip, get_json, post_json};
+use crate::profile::Profile;
+use crate::target::Target;
+
+const OPENAPI: &str = include_str!("../../../schemas/openapi.json");
+const OPENAI_RESPONSE: &str =
+    include_str!("../../../schemas/api/openai-embeddings-response.schema.json");
+const TEI_RESPONSE: &str = include_str!("../../../schemas/api/tei-embed-response.schema.json");
+const HEALTH: &str = include_str!("../../../schemas/api/health.schema.json");
+const ERROR: &str = include_str!("../../../schemas/api/error.schema.json");
+
+pub(super) const CHECKS: &[Check] = &[
+    Check {
+        id: "api.embeddings.schema",
+        family: Family::Api,
+        level: Level::Must,
+        description: "POST /v1/embeddings answers per the OpenAI response schema, for float and base64 encodings",
+        needs: &[],
+        run: openai_schema,
+    },
+    Check {
+        id: "api.embed.schema",
+        family: Family::Api,
+        level: Level::Must,
+        description: "POST /embed answers per the TEI response schema",
+        needs: &[],
+        run: tei_schema,
+    },
+    Check {
+        id: "api.health.schema",
+        family: Family::Api,
+        level: Level::Must,
+        description: "the startup, readiness and liveness probes answer per the health schema",
+        needs: &[],
+        run: health_schema,
+    },
+    Check {
+        id: "api.errors.schema",
+        family: Family::Api,
+        level: Level::Must,
+        description: "bad requests, unknown routes and wrong methods get a 4xx JSON error per the error schema",
+        needs: &[],
+        run: errors_schema,
+    },
+    Check {
+        id: "api.openapi.matches",
+        family: Family::Api,
+        level: Level::Must,
+        description: "GET /openapi.json serves exactly schemas/openapi.json",
+        needs: &[],
+        run: openapi_matches,
+    },
+];
+
+/// Validates `value` against the schema text; `Err` lists the problems by JSON pointer.
+pub fn validate(schema: &str, value: &Value) -> Result<(), String> {
+    let schema: Value = serde_json::from_str(schema).expect("committed schemas are JSON");
+    let validator = jsonschema::validator_for(&schema).expect("committed schemas are valid");
+    let problems: Vec<String> = validator
+        .iter_errors(value)
+        .take(5)
+        .map(|e| {
+            let at = e.instance_path().to_string();
+            format!("{}: {e}", if at.is_empty() { "/".to_owned() } else { at })
+        })
+        .collect();
+    if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
+}
+
+fn expect_valid(
+    what: &str,
+    schema: &str,
+    status: u16,
+    body: &Value,
+    want_status: u16,
+) -> Result<(), String> {
+    if status != want_status {
+        return Err(format!(
+            "{what} answered {status}, expected {want_status}: {}",
+            clip(&body.to_string())
+        ));
+    }
+    validate(schema, body).map_err(|e| format!("{what} breaks its schema: {e}"))
+}
+
+fn openai_schema(target: &dyn Target, _: &Profile) -> Outcome {
+    let url = format!("{}/v1/embeddings", target.base_url());
+    let requests = [
+        json!({"input": "One sentence."}),
+        json!({"input": ["Two", "sentences."]}),
+        json!({"input": "Base64, please.", "encoding_format": "base64"}),
+    ];
+    for request in &requests {
+        let result = post_json(&url, request).and_then(|(status, body)| {
+            expect_valid(
+                &format!("POST /v1/embeddings {request}"),
+                OPENAI_RESPONSE,
+                status,
+                &body,
+                200,
+            )
+        });
+        if let Err(e) = result {
+            return Outcome::Fail(e);
+        }
+    }
+    Outcome::Pass(format!("{} requests answered per the schema", requests.len()))
+}
+
+fn tei_schema(target: &dyn Target, _: &Profile) -> Outcome {
+    let url = format!("{}/embed", target.base_url());
+    match post_json(&url, &json!({"inputs": ["One", "two"]}))
+        .and_then(|(status, body)| expect_valid("POST /embed", TEI_RESPONSE, status, &body, 200))
+    {
+        Ok(()) => Outcome::Pass("POST /embed answered per the schema".into()),
+        Err(e) => Outcome::Fail(e),
+    }
+}
+
+fn health_schema(target: &dyn Target, profile: &Profile) -> Outcome {
+    let paths = ["/health/startup", profile.readiness_path.as_str(), "/health/live"];
+    for path in paths {
+        let result =
+            get_json(&format!("{}{path}", target.base_url())).and_then(|(status, body)| {
+                expect_valid(&format!("GET {path}"), HEALTH, status, &body, 200)
+            });
+        if let Err(e) = result {
+            return Outcome::Fail(e);
+        }
+    }
+    Outcome::Pass(format!("{paths:?} answered per the schema"))
+}
+
+fn errors_schema(target: &dyn Target, _: &Profile) -> Outcome {
+    let base = target.base_url();
+    let http = client();
+    let cases = [
+        (
+            "malformed JSON",
+            http.post(format!("{base}/v1/embeddings"))
+                .header("content-type", "application/json")
+                .body("{\"input\": "),
+        ),
+        (
+            "a number as input",
+            http.post(format!("{base}/v1/embeddings")).json(&json!({"input": 42})),
+        ),
+        ("an empty input", http.post(format!("{base}/embed")).json(&json!({"inputs": ""}))),
+        ("an unknown route", http.get(format!("{base}/no/such/route"))),
+        ("a wrong method", http.get(format!("{base}/v1/embeddings"))),
+    ];
+    for (what, request) in cases {
+        let response = match request.send() {
+            Ok(r) => r,
+            Err(e) => return Outcome::Fail(format!("{what}: {e}")),
+        };
+        let status = response.status().as_u16();
+        let text = response.text().unwrap_or_default();
+        if !(400..500).contains(&status) {
+            return Outcome::Fail(format!(
+                "{what} answered {status}, expected a 4xx: {}",
+                clip(&text)
+            ));
+        }
+        let body: Value = match serde_json::from_str(&text) {
+            Ok(v) => v,
+            Err(_) => {
+                return Outcome::Fail(format!(
+                    "{what} answered {status} with a body that is not JSON: {}",
+                    clip(&text)
+                ));
+            }
+        };
+        if let Err(e) = validate(ERROR, &body) {
+            return Outcome::Fail(format!(
+                "{what} answered {status} with an error body that breaks the error schema: {e}"
+            ));
+        }
+    }
+    Outcome::Pass("5 bad requests answered 4xx with errors per the schema".into())
+}
+
+fn openapi_matches(target: &dyn Target, _: &Profile) -> Outcome {
+    let committed: Value = serde_json::from_str(OPENAPI).expect("schemas/openapi.json is JSON");
+    match get_json(&format!("{}/openapi.json", target.base_url())) {
+        Ok((200, served)) if served == committed => {
+            Outcome::Pass("served /openapi.json equals schemas/openapi.json".into())
+        }
+        Ok((200, served)) => Outcome::Fail(format!(
+            "served /openapi.json differs from schemas/openapi.json: {}",
+            first_difference(&committed, &served, String::new())
+        )),
+        Ok((status, _)) => Outcome::Fail(format!("GET /openapi.json answered {status}")),
+        Err(e) => Outcome::Fail(e),
+    }
+}
+
+/// The JSON pointer of the first place two documents differ.
+fn first_difference(a: &Value, b: &Value, at: String) -> String {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for key in x.keys().chain(y.keys()) {
+                match (x.get(key), y.get(key)) {
+                    (Some(p), Some(q)) if p == q => {}
+                    (Some(p), Some(q)) => return first_difference(p, q, format!("{at}/{key}")),
+                    (Some(_), None) => return format!("{at}/{key} is missing"),
+                    _ => return format!("{at}/{key} is not in the committed document"),
+                }
+            }
+            at
+        }
+        _ => format!("{} differs", if at.is_empty() { "/" } else { &at }),
+    }
+}
