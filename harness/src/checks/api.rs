@@ -14,6 +14,18 @@ const OPENAI_RESPONSE: &str =
 const TEI_RESPONSE: &str = include_str!("../../../schemas/api/tei-embed-response.schema.json");
 const HEALTH: &str = include_str!("../../../schemas/api/health.schema.json");
 const ERROR: &str = include_str!("../../../schemas/api/error.schema.json");
+const INFO: &str = include_str!("../../../schemas/api/info.schema.json");
+
+/// Series a reference-grade service must export.
+const REQUIRED_SERIES: &[&str] = &[
+    "gauntlet_http_requests_total",
+    "gauntlet_http_request_duration_seconds_bucket",
+    "gauntlet_queue_depth",
+    "gauntlet_batch_size_bucket",
+    "gauntlet_tokens_total",
+    "gauntlet_model_load_seconds",
+    "gauntlet_inference_errors_total",
+];
 
 pub(super) const CHECKS: &[Check] = &[
     Check {
@@ -47,6 +59,22 @@ pub(super) const CHECKS: &[Check] = &[
         description: "bad requests, unknown routes and wrong methods get a 4xx JSON error per the error schema",
         needs: &[],
         run: errors_schema,
+    },
+    Check {
+        id: "api.info.schema",
+        family: Family::Api,
+        level: Level::Must,
+        description: "GET /info answers per the info schema (model, dimension, device, version, limits)",
+        needs: &[],
+        run: info_schema,
+    },
+    Check {
+        id: "api.metrics.series",
+        family: Family::Api,
+        level: Level::Must,
+        description: "GET /metrics parses as Prometheus text and carries the required series",
+        needs: &[],
+        run: metrics_series,
     },
     Check {
         id: "api.openapi.matches",
@@ -186,6 +214,76 @@ fn errors_schema(target: &dyn Target, _: &Profile) -> Outcome {
     Outcome::Pass("5 bad requests answered 4xx with errors per the schema".into())
 }
 
+fn info_schema(target: &dyn Target, _: &Profile) -> Outcome {
+    match get_json(&format!("{}/info", target.base_url()))
+        .and_then(|(status, body)| expect_valid("GET /info", INFO, status, &body, 200))
+    {
+        Ok(()) => Outcome::Pass("GET /info answered per the schema".into()),
+        Err(e) => Outcome::Fail(e),
+    }
+}
+
+fn metrics_series(target: &dyn Target, _: &Profile) -> Outcome {
+    let response = match client().get(format!("{}/metrics", target.base_url())).send() {
+        Ok(r) => r,
+        Err(e) => return Outcome::Fail(format!("GET /metrics: {e}")),
+    };
+    let status = response.status().as_u16();
+    let text = response.text().unwrap_or_default();
+    if status != 200 {
+        return Outcome::Fail(format!("GET /metrics answered {status}"));
+    }
+    let names = match parse_prometheus(&text) {
+        Ok(names) => names,
+        Err(e) => return Outcome::Fail(format!("GET /metrics is not Prometheus text: {e}")),
+    };
+    let missing: Vec<&str> =
+        REQUIRED_SERIES.iter().copied().filter(|s| !names.iter().any(|n| n == s)).collect();
+    if missing.is_empty() {
+        Outcome::Pass(format!("{} samples, every required series present", names.len()))
+    } else {
+        Outcome::Fail(format!("GET /metrics lacks the series {}", missing.join(", ")))
+    }
+}
+
+/// Parses the Prometheus text exposition format: returns each sample's metric name,
+/// or the first line that is not `# ...`, blank, or `name{labels} value [timestamp]`.
+pub fn parse_prometheus(text: &str) -> Result<Vec<String>, String> {
+    let mut names = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let bad = || format!("line {}: `{}`", n + 1, clip(line));
+        let name_end = line.find(['{', ' ']).ok_or_else(bad)?;
+        let name = &line[..name_end];
+        let valid_name =
+            name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
+        if !valid_name {
+            return Err(bad());
+        }
+        let rest = if line[name_end..].starts_with('{') {
+            let close = line.rfind('}').ok_or_else(bad)?;
+            &line[close + 1..]
+        } else {
+            &line[name_end..]
+        };
+        let mut fields = rest.split_whitespace();
+        let value = fields.next().ok_or_else(bad)?;
+        let numeric = value.parse::<f64>().is_ok() || matches!(value, "+Inf" | "-Inf" | "NaN");
+        if !numeric
+            || fields.clone().count() > 1
+            || fields.next().is_some_and(|t| t.parse::<i64>().is_err())
+        {
+            return Err(bad());
+        }
+        names.push(name.to_owned());
+    }
+    Ok(names)
+}
+
 fn openapi_matches(target: &dyn Target, _: &Profile) -> Outcome {
     let committed: Value = serde_json::from_str(OPENAPI).expect("schemas/openapi.json is JSON");
     match get_json(&format!("{}/openapi.json", target.base_url())) {
@@ -216,5 +314,19 @@ fn first_difference(a: &Value, b: &Value, at: String) -> String {
             at
         }
         _ => format!("{} differs", if at.is_empty() { "/" } else { &at }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_prometheus;
+
+    #[test]
+    fn prometheus_text_parses_and_garbage_does_not() {
+        let good = "# HELP a_total x\n# TYPE a_total counter\na_total{route=\"/x\",le=\"+Inf\"} 3\nb 1.5e3 1700000000\nc +Inf\n";
+        assert_eq!(parse_prometheus(good).unwrap(), ["a_total", "b", "c"]);
+        assert!(parse_prometheus("<html>oops</html>").unwrap_err().contains("line 1"));
+        assert!(parse_prometheus("a_total three").is_err());
+        assert!(parse_prometheus("9lives 1").is_err());
     }
 }

@@ -41,6 +41,10 @@ pub enum Fault {
     ErrorsNotJson,
     /// The served OpenAPI document has drifted from the committed one.
     OpenapiDrift,
+    /// `/metrics` lacks the batch-size histogram.
+    MetricsMissingSeries,
+    /// `/info` reports its dimension as a string.
+    InfoWrongShape,
 }
 
 /// Length of the fake's vectors.
@@ -102,6 +106,27 @@ fn app(fault: Fault) -> Router {
                 Json(doc)
             }),
         )
+        .route(
+            "/metrics",
+            get(move || async move {
+                let mut text = String::from("# TYPE gauntlet_http_requests_total counter\n");
+                for series in [
+                    "gauntlet_http_requests_total{route=\"/embed\",method=\"POST\",status=\"200\"} 1",
+                    "gauntlet_http_request_duration_seconds_bucket{route=\"/embed\",le=\"+Inf\"} 1",
+                    "gauntlet_queue_depth 0",
+                    "gauntlet_batch_size_bucket{le=\"+Inf\"} 1",
+                    "gauntlet_tokens_total 4",
+                    "gauntlet_model_load_seconds 0.1",
+                    "gauntlet_inference_errors_total 0",
+                ] {
+                    if !(fault == Fault::MetricsMissingSeries && series.starts_with("gauntlet_batch_size")) {
+                        text.push_str(series);
+                        text.push('\n');
+                    }
+                }
+                text
+            }),
+        )
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such route") })
         .method_not_allowed_fallback(|| async {
             error(StatusCode::METHOD_NOT_ALLOWED, "wrong method")
@@ -109,9 +134,30 @@ fn app(fault: Fault) -> Router {
         .route(
             "/info",
             get(move || async move {
-                let dimension =
-                    if fault == Fault::WrongDimension { DIMENSION + 1 } else { DIMENSION };
-                Json(json!({ "model_id": "fake", "dimension": dimension }))
+                let dimension = match fault {
+                    Fault::WrongDimension => json!(DIMENSION + 1),
+                    Fault::InfoWrongShape => json!(DIMENSION.to_string()),
+                    _ => json!(DIMENSION),
+                };
+                Json(json!({
+                    "model_id": "fake",
+                    "model_type": "embedding",
+                    "dimension": dimension,
+                    "max_input_tokens": 128,
+                    "pooling": "mean",
+                    "device": "cpu",
+                    "backend": "native",
+                    "version": "0.0.0",
+                    "build_features": [],
+                    "ready": true,
+                    "limits": {
+                        "max_batch_size": 8,
+                        "max_batch_tokens": 1024,
+                        "max_concurrent_requests": 8,
+                        "max_client_batch_size": 8,
+                        "max_body_bytes": 65536
+                    }
+                }))
             }),
         )
 }

@@ -90,6 +90,16 @@ fn errors_schema_catches_a_500_on_malformed_json() {
 }
 
 #[test]
+fn info_schema_catches_a_wrong_field_type() {
+    proves("api.info.schema", Fault::InfoWrongShape, "/dimension");
+}
+
+#[test]
+fn metrics_check_catches_a_missing_series() {
+    proves("api.metrics.series", Fault::MetricsMissingSeries, "gauntlet_batch_size_bucket");
+}
+
+#[test]
 fn openapi_check_catches_drift_and_names_where() {
     proves("api.openapi.matches", Fault::OpenapiDrift, "/info/version");
 }
@@ -111,6 +121,8 @@ fn every_check_in_the_catalog_is_proven_here() {
         "api.embeddings.schema",
         "api.errors.schema",
         "api.health.schema",
+        "api.info.schema",
+        "api.metrics.series",
         "api.openapi.matches",
         "embeddings.batch-invariance",
         "embeddings.determinism",
