@@ -17,6 +17,16 @@ pub struct Thresholds {
     pub drain_flip: Duration,
     /// Longest wait for the process to exit after SIGTERM.
     pub shutdown_grace: Duration,
+    /// Concurrent clients in the load burst.
+    pub load_concurrency: usize,
+    /// How long the load burst lasts.
+    pub load_duration: Duration,
+    /// Highest p99 latency accepted during the burst.
+    pub load_p99: Duration,
+    /// Highest share of failed requests (429s are counted apart).
+    pub load_max_error_rate: f64,
+    /// Lowest requests per second accepted during the burst.
+    pub load_min_throughput: f64,
 }
 
 impl Default for Thresholds {
@@ -25,6 +35,11 @@ impl Default for Thresholds {
             ready_budget: Duration::from_secs(30),
             drain_flip: Duration::from_secs(1),
             shutdown_grace: Duration::from_secs(30),
+            load_concurrency: 8,
+            load_duration: Duration::from_secs(3),
+            load_p99: Duration::from_secs(2),
+            load_max_error_rate: 0.0,
+            load_min_throughput: 5.0,
         }
     }
 }
@@ -49,6 +64,8 @@ pub enum Family {
     Embeddings,
     /// Response shapes, error answers and the OpenAPI document.
     Api,
+    /// Behaviour under a bounded burst of concurrent requests.
+    Load,
 }
 
 /// Something a target may or may not be able to do.

@@ -85,6 +85,11 @@ struct ThresholdsDoc {
     ready_budget: Option<String>,
     drain_flip: Option<String>,
     shutdown_grace: Option<String>,
+    load_concurrency: Option<usize>,
+    load_duration: Option<String>,
+    load_p99: Option<String>,
+    load_max_error_rate: Option<f64>,
+    load_min_throughput: Option<f64>,
 }
 
 impl Profile {
@@ -142,6 +147,11 @@ impl Profile {
                     .shutdown_grace
                     .as_deref()
                     .map_or(defaults.shutdown_grace, duration),
+                load_concurrency: t.load_concurrency.unwrap_or(defaults.load_concurrency),
+                load_duration: t.load_duration.as_deref().map_or(defaults.load_duration, duration),
+                load_p99: t.load_p99.as_deref().map_or(defaults.load_p99, duration),
+                load_max_error_rate: t.load_max_error_rate.unwrap_or(defaults.load_max_error_rate),
+                load_min_throughput: t.load_min_throughput.unwrap_or(defaults.load_min_throughput),
             },
         })
     }

@@ -2,19 +2,26 @@
 
 mod api;
 mod embeddings;
+mod load;
 mod probes;
 
 use crate::check::Check;
 
 /// Every check, sorted by id.
 pub fn catalog() -> Vec<Check> {
-    let mut all: Vec<Check> =
-        probes::CHECKS.iter().chain(embeddings::CHECKS).chain(api::CHECKS).copied().collect();
+    let mut all: Vec<Check> = probes::CHECKS
+        .iter()
+        .chain(embeddings::CHECKS)
+        .chain(api::CHECKS)
+        .chain(load::CHECKS)
+        .copied()
+        .collect();
     all.sort_by_key(|c| c.id);
     all
 }
 
 pub use api::validate;
+pub use load::{Burst, judge_burst};
 pub use probes::judge_startup_transcript;
 
 /// `CHECKS.md`: the catalog as a Markdown table (`cargo xtask codegen` writes it).

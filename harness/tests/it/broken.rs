@@ -1,6 +1,8 @@
 //! A fake embedding service on an ephemeral port, well-behaved unless told otherwise.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::Json;
 use axum::Router;
@@ -45,6 +47,10 @@ pub enum Fault {
     MetricsMissingSeries,
     /// `/info` reports its dimension as a string.
     InfoWrongShape,
+    /// Every third embedding request answers 500.
+    Flaky,
+    /// Liveness answers 503 while an embedding request is in flight.
+    LiveFailsUnderLoad,
 }
 
 /// Length of the fake's vectors.
@@ -65,6 +71,8 @@ pub fn serve(fault: Fault) -> String {
 }
 
 fn app(fault: Fault) -> Router {
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let calls = Arc::new(AtomicUsize::new(0));
     let health = move |name: &'static str, bad: Fault| {
         move || async move {
             if fault == bad {
@@ -93,8 +101,37 @@ fn app(fault: Fault) -> Router {
         .route("/", get(|| async { "fake" }))
         .route("/health/startup", get(startup))
         .route("/health/ready", get(health("ready", Fault::ReadyNotJson)))
-        .route("/health/live", get(health("alive", Fault::LiveFails)))
-        .route("/v1/embeddings", post(move |body: Bytes| async move { openai(fault, &body) }))
+        .route(
+            "/health/live",
+            get({
+                let in_flight = in_flight.clone();
+                move || {
+                    let busy = in_flight.load(Ordering::SeqCst) > 0;
+                    async move {
+                        if fault == Fault::LiveFails || (fault == Fault::LiveFailsUnderLoad && busy) {
+                            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "wedged"}))).into_response()
+                        } else {
+                            Json(json!({"status": "alive"})).into_response()
+                        }
+                    }
+                }
+            }),
+        )
+        .route(
+            "/v1/embeddings",
+            post(move |body: Bytes| async move {
+                let call = calls.fetch_add(1, Ordering::SeqCst);
+                if fault == Fault::Flaky && call % 3 == 2 {
+                    return error(StatusCode::INTERNAL_SERVER_ERROR, "flaky");
+                }
+                if fault == Fault::LiveFailsUnderLoad {
+                    in_flight.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+                    in_flight.fetch_sub(1, Ordering::SeqCst);
+                }
+                openai(fault, &body)
+            }),
+        )
         .route("/embed", post(move |body: Bytes| async move { tei(fault, &body) }))
         .route(
             "/openapi.json",

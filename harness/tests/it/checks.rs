@@ -12,7 +12,10 @@ fn check(id: &str) -> Check {
 
 fn judge(id: &str, fault: Fault) -> Outcome {
     let target = UrlTarget::connect(&serve(fault)).expect("the fake is reachable");
-    check(id).judge(&target, &Profile::default())
+    let mut profile = Profile::default();
+    // Short bursts keep the load checks quick here.
+    profile.thresholds.load_duration = std::time::Duration::from_millis(600);
+    check(id).judge(&target, &profile)
 }
 
 /// Asserts `id` passes on a good fake and fails on `fault` with a message containing `says`.
@@ -105,6 +108,16 @@ fn openapi_check_catches_drift_and_names_where() {
 }
 
 #[test]
+fn load_burst_catches_server_errors() {
+    proves("load.burst", Fault::Flaky, "error rate");
+}
+
+#[test]
+fn live_under_load_catches_liveness_that_fails_when_busy() {
+    proves("probe.live.under-load", Fault::LiveFailsUnderLoad, "liveness failed");
+}
+
+#[test]
 fn startup_transitions_are_not_applicable_on_a_url_target() {
     match judge("probe.ready.transitions", Fault::None) {
         Outcome::NotApplicable(why) => assert!(why.contains("startup-observed"), "{why}"),
@@ -129,7 +142,9 @@ fn every_check_in_the_catalog_is_proven_here() {
         "embeddings.dimension",
         "embeddings.semantic",
         "embeddings.unit-norm",
+        "load.burst",
         "probe.live.ok",
+        "probe.live.under-load",
         "probe.ready.ok",
         "probe.ready.sigterm",
         "probe.ready.time-to-ready",
