@@ -111,6 +111,8 @@ pub struct Check {
     pub description: &'static str,
     /// Capabilities the target must have.
     pub needs: &'static [Capability],
+    /// Whether it disturbs the shared target (load): it then runs with no other check alongside.
+    pub exclusive: bool,
     /// The judgement.
     pub run: fn(&dyn Target, &Profile) -> Outcome,
 }

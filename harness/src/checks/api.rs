@@ -34,6 +34,7 @@ pub(super) const CHECKS: &[Check] = &[
         level: Level::Must,
         description: "POST /v1/embeddings answers per the OpenAI response schema, for float and base64 encodings",
         needs: &[],
+        exclusive: false,
         run: openai_schema,
     },
     Check {
@@ -42,6 +43,7 @@ pub(super) const CHECKS: &[Check] = &[
         level: Level::Must,
         description: "POST /embed answers per the TEI response schema",
         needs: &[],
+        exclusive: false,
         run: tei_schema,
     },
     Check {
@@ -50,6 +52,7 @@ pub(super) const CHECKS: &[Check] = &[
         level: Level::Must,
         description: "the startup, readiness and liveness probes answer per the health schema",
         needs: &[],
+        exclusive: false,
         run: health_schema,
     },
     Check {
@@ -58,6 +61,7 @@ pub(super) const CHECKS: &[Check] = &[
         level: Level::Must,
         description: "bad requests, unknown routes and wrong methods get a 4xx JSON error per the error schema",
         needs: &[],
+        exclusive: false,
         run: errors_schema,
     },
     Check {
@@ -66,6 +70,7 @@ pub(super) const CHECKS: &[Check] = &[
         level: Level::Must,
         description: "GET /info answers per the info schema (model, dimension, device, version, limits)",
         needs: &[],
+        exclusive: false,
         run: info_schema,
     },
     Check {
@@ -74,6 +79,7 @@ pub(super) const CHECKS: &[Check] = &[
         level: Level::Must,
         description: "GET /metrics parses as Prometheus text and carries the required series",
         needs: &[],
+        exclusive: false,
         run: metrics_series,
     },
     Check {
@@ -82,6 +88,7 @@ pub(super) const CHECKS: &[Check] = &[
         level: Level::Must,
         description: "GET /openapi.json serves exactly schemas/openapi.json",
         needs: &[],
+        exclusive: false,
         run: openapi_matches,
     },
 ];

@@ -14,6 +14,7 @@ pub(super) const CHECKS: &[Check] = &[
         level: Level::Must,
         description: "every vector from /v1/embeddings has length 1 within 1e-4",
         needs: &[],
+        exclusive: false,
         run: unit_norm,
     },
     Check {
@@ -22,6 +23,7 @@ pub(super) const CHECKS: &[Check] = &[
         level: Level::Must,
         description: "the same input twice gives the same vector (cosine >= 0.9999)",
         needs: &[],
+        exclusive: false,
         run: determinism,
     },
     Check {
@@ -30,6 +32,7 @@ pub(super) const CHECKS: &[Check] = &[
         level: Level::Must,
         description: "a sentence alone and inside a batch agree (cosine >= 0.9999)",
         needs: &[],
+        exclusive: false,
         run: batch_invariance,
     },
     Check {
@@ -38,6 +41,7 @@ pub(super) const CHECKS: &[Check] = &[
         level: Level::Must,
         description: "a paraphrase pair is closer than an unrelated pair, by at least 0.2 in cosine",
         needs: &[],
+        exclusive: false,
         run: semantic,
     },
     Check {
@@ -46,6 +50,7 @@ pub(super) const CHECKS: &[Check] = &[
         level: Level::Must,
         description: "every vector has the dimension GET /info reports",
         needs: &[],
+        exclusive: false,
         run: dimension,
     },
 ];

@@ -19,6 +19,7 @@ pub(super) const CHECKS: &[Check] = &[
         level: Level::Must,
         description: "a burst of concurrent requests meets the profile's throughput, p99 and error-rate limits",
         needs: &[],
+        exclusive: true,
         run: |t, p| {
             let burst = burst(t, &p.thresholds, None);
             judge_burst(&burst, &p.thresholds)
@@ -30,6 +31,7 @@ pub(super) const CHECKS: &[Check] = &[
         level: Level::Must,
         description: "liveness keeps answering 200 while a load burst runs",
         needs: &[],
+        exclusive: true,
         run: live_under_load,
     },
 ];

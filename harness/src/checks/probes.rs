@@ -19,6 +19,7 @@ pub(super) const CHECKS: &[Check] = &[
         level: Level::Must,
         description: "GET /health/startup answers 200 with a JSON object once the service serves",
         needs: &[],
+        exclusive: false,
         run: |t, _| healthy(t, "/health/startup"),
     },
     Check {
@@ -27,6 +28,7 @@ pub(super) const CHECKS: &[Check] = &[
         level: Level::Must,
         description: "GET on the readiness path (the profile's, default /health/ready) answers 200 with a JSON object",
         needs: &[],
+        exclusive: false,
         run: |t, p| healthy(t, &p.readiness_path),
     },
     Check {
@@ -35,6 +37,7 @@ pub(super) const CHECKS: &[Check] = &[
         level: Level::Must,
         description: "GET /health/live answers 200 with a JSON object while the service is healthy",
         needs: &[],
+        exclusive: false,
         run: |t, _| healthy(t, "/health/live"),
     },
     Check {
@@ -43,6 +46,7 @@ pub(super) const CHECKS: &[Check] = &[
         level: Level::Must,
         description: "readiness answers 503 from the moment the port opens until the model is ready, then 200",
         needs: &[Capability::StartupObserved],
+        exclusive: false,
         run: |t, _| match t.startup_transcript() {
             Some(transcript) => judge_startup_transcript(transcript),
             None => Outcome::NotApplicable("not applicable: the target recorded no startup".into()),
@@ -54,6 +58,7 @@ pub(super) const CHECKS: &[Check] = &[
         level: Level::Must,
         description: "the time from process start to readiness 200 is within the profile's budget",
         needs: &[Capability::StartupObserved],
+        exclusive: false,
         run: |t, p| match t.startup_transcript() {
             Some(transcript) => judge_time_to_ready(transcript, p.thresholds.ready_budget),
             None => Outcome::NotApplicable("not applicable: the target recorded no startup".into()),
@@ -65,6 +70,7 @@ pub(super) const CHECKS: &[Check] = &[
         level: Level::Must,
         description: "after SIGTERM readiness turns 503 within 1 s, requests in flight succeed and the process exits 0 within the grace period",
         needs: &[Capability::Signals],
+        exclusive: false,
         run: sigterm,
     },
 ];
