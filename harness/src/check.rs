@@ -27,6 +27,8 @@ pub struct Thresholds {
     pub load_max_error_rate: f64,
     /// Lowest requests per second accepted during the burst.
     pub load_min_throughput: f64,
+    /// Generated bodies per fuzzed route.
+    pub fuzz_cases: u32,
 }
 
 impl Default for Thresholds {
@@ -40,6 +42,7 @@ impl Default for Thresholds {
             load_p99: Duration::from_secs(2),
             load_max_error_rate: 0.0,
             load_min_throughput: 5.0,
+            fuzz_cases: 64,
         }
     }
 }
@@ -66,6 +69,8 @@ pub enum Family {
     Api,
     /// Behaviour under a bounded burst of concurrent requests.
     Load,
+    /// Generated request bodies.
+    Fuzz,
 }
 
 /// Something a target may or may not be able to do.

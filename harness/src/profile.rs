@@ -90,6 +90,7 @@ struct ThresholdsDoc {
     load_p99: Option<String>,
     load_max_error_rate: Option<f64>,
     load_min_throughput: Option<f64>,
+    fuzz_cases: Option<u32>,
 }
 
 impl Profile {
@@ -152,6 +153,7 @@ impl Profile {
                 load_p99: t.load_p99.as_deref().map_or(defaults.load_p99, duration),
                 load_max_error_rate: t.load_max_error_rate.unwrap_or(defaults.load_max_error_rate),
                 load_min_throughput: t.load_min_throughput.unwrap_or(defaults.load_min_throughput),
+                fuzz_cases: t.fuzz_cases.unwrap_or(defaults.fuzz_cases),
             },
         })
     }

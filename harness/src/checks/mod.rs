@@ -2,6 +2,7 @@
 
 mod api;
 mod embeddings;
+mod fuzz;
 mod load;
 mod probes;
 
@@ -14,6 +15,7 @@ pub fn catalog() -> Vec<Check> {
         .chain(embeddings::CHECKS)
         .chain(api::CHECKS)
         .chain(load::CHECKS)
+        .chain(fuzz::CHECKS)
         .copied()
         .collect();
     all.sort_by_key(|c| c.id);

@@ -118,6 +118,12 @@ fn live_under_load_catches_liveness_that_fails_when_busy() {
 }
 
 #[test]
+fn fuzz_catches_a_500_on_garbage_and_prints_the_seed() {
+    proves("fuzz.openai.bodies", Fault::ErrorsNotJson, "GAUNTLET_FUZZ_SEED=");
+    proves("fuzz.tei.bodies", Fault::ErrorsNotJson, "answered 500");
+}
+
+#[test]
 fn startup_transitions_are_not_applicable_on_a_url_target() {
     match judge("probe.ready.transitions", Fault::None) {
         Outcome::NotApplicable(why) => assert!(why.contains("startup-observed"), "{why}"),
@@ -142,6 +148,8 @@ fn every_check_in_the_catalog_is_proven_here() {
         "embeddings.dimension",
         "embeddings.semantic",
         "embeddings.unit-norm",
+        "fuzz.openai.bodies",
+        "fuzz.tei.bodies",
         "load.burst",
         "probe.live.ok",
         "probe.live.under-load",

@@ -1,0 +1,133 @@
+//! Family `fuzz`: proptest-generated bodies (valid, near-valid and garbage; huge,
+//! deeply nested and odd Unicode) at each inference route. Never a 5xx, never a
+//! non-JSON error, and the target is still live afterwards. The seed is in every
+//! failure message; `GAUNTLET_FUZZ_SEED=<seed>` replays the same bodies.
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use serde_json::{Value, json};
+
+use crate::check::{Check, Family, Level, Outcome};
+use crate::http::{client, clip, get_json};
+use crate::profile::Profile;
+use crate::target::Target;
+
+pub(super) const CHECKS: &[Check] = &[
+    Check {
+        id: "fuzz.openai.bodies",
+        family: Family::Fuzz,
+        level: Level::Must,
+        description: "generated bodies at POST /v1/embeddings never get a 5xx or a non-JSON error",
+        needs: &[],
+        exclusive: false,
+        run: |t, p| fuzz(t, p, "/v1/embeddings", "input"),
+    },
+    Check {
+        id: "fuzz.tei.bodies",
+        family: Family::Fuzz,
+        level: Level::Must,
+        description: "generated bodies at POST /embed never get a 5xx or a non-JSON error",
+        needs: &[],
+        exclusive: false,
+        run: |t, p| fuzz(t, p, "/embed", "inputs"),
+    },
+];
+
+/// Any JSON value, a few levels deep, with odd strings.
+fn arb_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| json!(f)),
+        ".{0,40}".prop_map(Value::String),
+        "\\PC{0,20}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 32, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map("[a-z_]{1,12}", inner, 0..5)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Request bodies: near-valid ones (the right field, odd values), any JSON, raw
+/// bytes, deep nesting and huge strings.
+fn bodies(field: &'static str) -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        4 => (arb_json(), any::<bool>(), arb_json()).prop_map(move |(value, truncate, extra)| {
+            serde_json::to_vec(&json!({ field: value, "truncate": truncate, "extra": extra })).unwrap_or_default()
+        }),
+        3 => arb_json().prop_map(|v| serde_json::to_vec(&v).unwrap_or_default()),
+        2 => prop::collection::vec(any::<u8>(), 0..256),
+        1 => (1usize..20_000).prop_map(move |depth| format!("{{\"{field}\": {}1{}}}", "[".repeat(depth), "]".repeat(depth)).into_bytes()),
+        1 => (1usize..200_000).prop_map(move |len| format!("{{\"{field}\": \"{}\"}}", "\u{00e9}".repeat(len)).into_bytes()),
+    ]
+}
+
+fn seed() -> u64 {
+    std::env::var("GAUNTLET_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64)
+    })
+}
+
+fn fuzz(target: &dyn Target, profile: &Profile, route: &str, field: &'static str) -> Outcome {
+    let seed = seed();
+    let seed_bytes: Vec<u8> = seed.to_le_bytes().iter().copied().cycle().take(32).collect();
+    let config = Config {
+        cases: profile.thresholds.fuzz_cases,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let mut runner =
+        TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes));
+    let url = format!("{}{route}", target.base_url());
+    let http = client();
+    let result = runner.run(&bodies(field), |body| {
+        let response = http
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .map_err(|e| TestCaseError::fail(format!("transport error: {e}")))?;
+        let status = response.status().as_u16();
+        let text = response.text().unwrap_or_default();
+        if status >= 500 {
+            return Err(TestCaseError::fail(format!("answered {status}: {}", clip(&text))));
+        }
+        if status >= 400 {
+            let parsed: Option<Value> = serde_json::from_str(&text).ok();
+            if !parsed.is_some_and(|v| v["error"]["message"].is_string()) {
+                return Err(TestCaseError::fail(format!(
+                    "answered {status} without a JSON error: {}",
+                    clip(&text)
+                )));
+            }
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        let detail = match e {
+            TestError::Fail(why, body) => {
+                format!("{why}; minimal body: {}", clip(&String::from_utf8_lossy(&body)))
+            }
+            TestError::Abort(why) => why.to_string(),
+        };
+        return Outcome::Fail(format!(
+            "POST {route}: {detail} (replay with GAUNTLET_FUZZ_SEED={seed})"
+        ));
+    }
+    match get_json(&format!("{}/health/live", target.base_url())) {
+        Ok((200, _)) => Outcome::Pass(format!(
+            "{} generated bodies, each a 2xx or a 4xx JSON error; still live (seed {seed})",
+            profile.thresholds.fuzz_cases
+        )),
+        Ok((status, body)) => Outcome::Fail(format!(
+            "after fuzzing, liveness answered {status}: {body} (seed {seed})"
+        )),
+        Err(e) => Outcome::Fail(format!("after fuzzing: {e} (seed {seed})")),
+    }
+}
