@@ -17,6 +17,7 @@ const STEPS: &[(&str, &str)] = &[
     ("build", "release binaries"),
     ("model", "all-MiniLM-L6-v2 present and verified"),
     ("service", "the reference service's tests against the real model"),
+    ("conformance", "gauntlet run against the process target, reports under target/validate/"),
 ];
 
 enum Outcome {
@@ -76,6 +77,16 @@ fn run_step(sh: &Shell, name: &str) -> anyhow::Result<Outcome> {
             model::ensure_model(sh, false)?;
         }
         "service" => cmd!(sh, "cargo test --package gauntlet-service --all-targets").run()?,
+        "conformance" => {
+            sh.create_dir("target/validate")?;
+            cmd!(sh, "cargo build --release --quiet -p gauntlet-service -p gauntlet-harness")
+                .run()?;
+            cmd!(
+                sh,
+                "target/release/gauntlet run --target process --json target/validate/conformance.json --junit target/validate/conformance.xml --markdown target/validate/conformance.md"
+            )
+            .run()?;
+        }
         other => return Ok(Outcome::NotApplicable(format!("no runner for step {other}"))),
     }
     Ok(Outcome::Passed)
