@@ -52,9 +52,9 @@ fn arb_json() -> impl Strategy<Value = Value> {
     })
 }
 
-/// Request bodies: near-valid ones (the right field, odd values), any JSON, raw
-/// bytes, deep nesting and huge strings.
-fn bodies(field: &'static str) -> impl Strategy<Value = Vec<u8>> {
+/// Request bodies: near-valid ones (`field` with odd values), any JSON, raw
+/// bytes, deep nesting and huge strings. The service's own property tests use it too.
+pub fn bodies(field: &'static str) -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         4 => (arb_json(), any::<bool>(), arb_json()).prop_map(move |(value, truncate, extra)| {
             serde_json::to_vec(&json!({ field: value, "truncate": truncate, "extra": extra })).unwrap_or_default()

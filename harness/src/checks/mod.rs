@@ -23,6 +23,7 @@ pub fn catalog() -> Vec<Check> {
 }
 
 pub use api::validate;
+pub use fuzz::bodies as fuzz_bodies;
 pub use load::{Burst, judge_burst};
 pub use probes::judge_startup_transcript;
 

@@ -1,35 +1,12 @@
-//! Property tests: arbitrary JSON and strings at both inference routes always
-//! get a JSON 2xx or 4xx, and the service stays live. A failure prints the
-//! minimal input and proptest's seed so it can be replayed.
+//! Property tests: generated bodies (the harness's fuzz strategy: near-valid,
+//! any JSON, raw bytes, deep nesting, huge strings) at both inference routes
+//! always get a JSON 2xx or 4xx, and the service stays live. A failure prints the
+//! minimal input so it can be replayed.
 
 use proptest::prelude::*;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::support::{Service, client, get_json};
-
-fn arb_json() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(|n| json!(n)),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| json!(f)),
-        ".{0,40}".prop_map(Value::String),
-        "\\PC{0,20}".prop_map(Value::String),
-    ];
-    leaf.prop_recursive(4, 32, 6, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::btree_map("[a-z_]{1,12}", inner, 0..5)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
-}
-
-/// Bodies near the real shape: the right field name with odd values.
-fn near_valid() -> impl Strategy<Value = Value> {
-    (prop_oneof![Just("input"), Just("inputs")], arb_json(), any::<bool>(), arb_json())
-        .prop_map(|(field, value, truncate, extra)| json!({ field: value, "truncate": truncate, "extra": extra }))
-}
 
 fn check(path: &str, body: Vec<u8>) -> Result<(), TestCaseError> {
     let r = client()
@@ -54,26 +31,16 @@ fn check(path: &str, body: Vec<u8>) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
-    fn arbitrary_json_never_breaks_the_routes(body in arb_json()) {
-        let bytes = serde_json::to_vec(&body).unwrap();
-        check("/v1/embeddings", bytes.clone())?;
-        check("/embed", bytes)?;
+    fn generated_bodies_never_break_the_openai_route(body in gauntlet::checks::fuzz_bodies("input")) {
+        check("/v1/embeddings", body)?;
     }
 
     #[test]
-    fn near_valid_bodies_never_break_the_routes(body in near_valid()) {
-        let bytes = serde_json::to_vec(&body).unwrap();
-        check("/v1/embeddings", bytes.clone())?;
-        check("/embed", bytes)?;
-    }
-
-    #[test]
-    fn garbage_bytes_never_break_the_routes(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
-        check("/v1/embeddings", bytes.clone())?;
-        check("/embed", bytes)?;
+    fn generated_bodies_never_break_the_tei_route(body in gauntlet::checks::fuzz_bodies("inputs")) {
+        check("/embed", body)?;
     }
 }
 
