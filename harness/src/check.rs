@@ -73,6 +73,29 @@ pub enum Family {
     Fuzz,
 }
 
+impl Level {
+    /// `MUST` or `SHOULD`, as reports print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Must => "MUST",
+            Self::Should => "SHOULD",
+        }
+    }
+}
+
+impl Family {
+    /// The family's name: the first part of its checks' ids.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Probe => "probe",
+            Self::Embeddings => "embeddings",
+            Self::Api => "api",
+            Self::Load => "load",
+            Self::Fuzz => "fuzz",
+        }
+    }
+}
+
 /// Something a target may or may not be able to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -62,7 +62,7 @@ fn main() -> ExitCode {
                 println!(
                     "{:<28} {:<6} {:<40} {}",
                     c.id,
-                    format!("{:?}", c.level).to_uppercase(),
+                    c.level.name(),
                     needs.join(","),
                     c.description
                 );

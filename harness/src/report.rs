@@ -78,10 +78,7 @@ pub fn junit(target: &str, records: &Records) -> String {
     for r in &all {
         let head = format!(
             "    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\"",
-            serde_json::to_value(r.family)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            r.family.name(),
             escape(r.id),
             r.seconds
         );
@@ -137,7 +134,7 @@ pub fn markdown(target: &str, records: &Records) -> String {
             Gate::Warned => "⚠️ SHOULD failed",
             Gate::NotApplicable => "➖ not applicable",
         };
-        let level = if r.level == Level::Must { "MUST" } else { "SHOULD" };
+        let level = r.level.name();
         let _ =
             writeln!(out, "| `{}` | {level} | {outcome} | {} |", r.id, cell(first_line(&r.detail)));
     }

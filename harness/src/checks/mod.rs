@@ -38,10 +38,7 @@ pub fn markdown() -> String {
     );
     for c in catalog() {
         let needs: Vec<String> = c.needs.iter().map(|n| format!("`{n}`")).collect();
-        let level = match c.level {
-            crate::Level::Must => "MUST",
-            crate::Level::Should => "SHOULD",
-        };
+        let level = c.level.name();
         out.push_str(&format!(
             "| `{}` | {level} | {} | {} |\n",
             c.id,
