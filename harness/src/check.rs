@@ -71,6 +71,8 @@ pub enum Family {
     Load,
     /// Generated request bodies.
     Fuzz,
+    /// Answers held against reviewed insta snapshots.
+    Snapshot,
 }
 
 impl Level {
@@ -92,6 +94,7 @@ impl Family {
             Self::Api => "api",
             Self::Load => "load",
             Self::Fuzz => "fuzz",
+            Self::Snapshot => "snapshot",
         }
     }
 }

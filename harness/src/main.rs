@@ -50,23 +50,29 @@ enum Command {
     },
 }
 
+/// The catalog as aligned columns: id, level, needs, description.
+fn listing() -> String {
+    checks::catalog()
+        .iter()
+        .map(|c| {
+            let needs: Vec<String> = c.needs.iter().map(ToString::to_string).collect();
+            format!(
+                "{:<28} {:<6} {:<40} {}\n",
+                c.id,
+                c.level.name(),
+                needs.join(","),
+                c.description
+            )
+        })
+        .collect()
+}
+
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::List { markdown: true } => {
-            print!("{}", checks::markdown());
-            ExitCode::SUCCESS
-        }
-        Command::List { markdown: false } => {
-            for c in checks::catalog() {
-                let needs: Vec<String> = c.needs.iter().map(ToString::to_string).collect();
-                println!(
-                    "{:<28} {:<6} {:<40} {}",
-                    c.id,
-                    c.level.name(),
-                    needs.join(","),
-                    c.description
-                );
-            }
+        Command::List { markdown } => {
+            let text = if markdown { checks::markdown() } else { listing() };
+            // A closed pipe (`gauntlet list | head`) is not an error worth a panic.
+            let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
             ExitCode::SUCCESS
         }
         Command::Run { target, profile, json, junit, markdown, libtest } => {

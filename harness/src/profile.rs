@@ -1,7 +1,7 @@
 //! Profiles: which checks run and the numbers they are held to. YAML, validated
 //! against `schemas/profile.schema.json`, with errors that name the field.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -27,6 +27,10 @@ pub struct Profile {
     pub exclude: Vec<String>,
     /// The readiness path.
     pub readiness_path: String,
+    /// The folder of reviewed insta snapshots; `None` leaves the snapshot checks
+    /// not applicable. Relative paths in a file are resolved against the file's
+    /// folder, in a built-in profile against the workspace root.
+    pub snapshots: Option<PathBuf>,
     /// The numbers.
     pub thresholds: Thresholds,
 }
@@ -75,6 +79,7 @@ struct Document {
     #[serde(default)]
     exclude: Vec<String>,
     readiness_path: Option<String>,
+    snapshots: Option<PathBuf>,
     #[serde(default)]
     thresholds: ThresholdsDoc,
 }
@@ -97,10 +102,9 @@ impl Profile {
     /// A built-in profile by name.
     pub fn built_in(name: &str) -> Option<Self> {
         let (_, text) = BUILT_IN.iter().find(|(n, _)| *n == name)?;
-        Some(
-            Self::parse(text, &format!("built-in profile {name}"))
-                .expect("built-in profiles are valid"),
-        )
+        let profile = Self::parse(text, &format!("built-in profile {name}"))
+            .expect("built-in profiles are valid");
+        Some(profile.resolved_against(&Path::new(env!("CARGO_MANIFEST_DIR")).join("..")))
     }
 
     /// A built-in name, or a YAML file.
@@ -110,7 +114,8 @@ impl Profile {
         }
         let path = Path::new(spec);
         let text = std::fs::read_to_string(path).map_err(|_| Error::Unknown(spec.to_owned()))?;
-        Self::parse(&text, &path.display().to_string())
+        let profile = Self::parse(&text, &path.display().to_string())?;
+        Ok(profile.resolved_against(path.parent().unwrap_or(Path::new("."))))
     }
 
     /// Parses and validates YAML text; `source_name` names it in errors.
@@ -141,6 +146,7 @@ impl Profile {
             include: doc.include,
             exclude: doc.exclude,
             readiness_path: doc.readiness_path.unwrap_or_else(|| "/health/ready".into()),
+            snapshots: doc.snapshots,
             thresholds: Thresholds {
                 ready_budget: t.ready_budget.as_deref().map_or(defaults.ready_budget, duration),
                 drain_flip: t.drain_flip.as_deref().map_or(defaults.drain_flip, duration),
@@ -156,6 +162,14 @@ impl Profile {
                 fuzz_cases: t.fuzz_cases.unwrap_or(defaults.fuzz_cases),
             },
         })
+    }
+
+    /// The profile with a relative snapshot folder made relative to `base`.
+    fn resolved_against(mut self, base: &Path) -> Self {
+        if let Some(dir) = self.snapshots.as_mut().filter(|d| d.is_relative()) {
+            *dir = base.join(&*dir);
+        }
+        self
     }
 
     /// Whether `check` runs under this profile.

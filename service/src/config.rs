@@ -67,6 +67,9 @@ pub struct ServeConfig {
     /// Fault injection for tests: pause this long after every forward pass.
     #[arg(long, env = "GAUNTLET_DEBUG_BATCH_DELAY", value_parser = parse_duration, default_value = "0s", hide = true)]
     pub debug_batch_delay: Duration,
+    /// Fault injection for tests: wait this long before loading the model (a slow start).
+    #[arg(long, env = "GAUNTLET_DEBUG_LOAD_DELAY", value_parser = parse_duration, default_value = "0s", hide = true)]
+    pub debug_load_delay: Duration,
     /// Fault injection for tests: ignore SIGTERM (SIGINT still stops the service).
     #[arg(long, env = "GAUNTLET_DEBUG_IGNORE_SIGTERM", hide = true)]
     pub debug_ignore_sigterm: bool,

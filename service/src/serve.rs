@@ -173,6 +173,7 @@ async fn load(
     };
     let metrics = state.metrics.clone();
     let backend = state.backend;
+    tokio::time::sleep(c.debug_load_delay).await;
     let loaded = tokio::task::spawn_blocking(move || {
         Engine::start(&files, device, backend, limits, metrics)
     })

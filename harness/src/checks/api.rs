@@ -172,31 +172,93 @@ fn health_schema(target: &dyn Target, profile: &Profile) -> Outcome {
     Outcome::Pass(format!("{paths:?} answered per the schema"))
 }
 
+/// A bad request the service must answer with a 4xx JSON error.
+pub(super) struct BadRequest {
+    /// What is wrong with it, for messages.
+    pub what: &'static str,
+    /// `GET` or `POST`.
+    pub method: &'static str,
+    /// The path.
+    pub path: &'static str,
+    /// The raw JSON body sent, if any.
+    pub body: Option<&'static str>,
+}
+
+impl BadRequest {
+    /// `what: METHOD path body`, for reports and snapshots.
+    pub fn describe(&self) -> String {
+        match self.body {
+            Some(body) => format!("{}: {} {} {body}", self.what, self.method, self.path),
+            None => format!("{}: {} {}", self.what, self.method, self.path),
+        }
+    }
+}
+
+/// The bad requests `api.errors.schema` and `snapshot.errors` send.
+pub(super) const BAD_REQUESTS: &[BadRequest] = &[
+    BadRequest {
+        what: "malformed JSON",
+        method: "POST",
+        path: "/v1/embeddings",
+        body: Some("{\"input\": "),
+    },
+    BadRequest {
+        what: "a number as input",
+        method: "POST",
+        path: "/v1/embeddings",
+        body: Some("{\"input\": 42}"),
+    },
+    BadRequest {
+        what: "no input field",
+        method: "POST",
+        path: "/v1/embeddings",
+        body: Some("{\"inputs\": \"hello\"}"),
+    },
+    BadRequest {
+        what: "an unknown encoding",
+        method: "POST",
+        path: "/v1/embeddings",
+        body: Some("{\"input\": \"hello\", \"encoding_format\": \"int4\"}"),
+    },
+    BadRequest {
+        what: "an empty input",
+        method: "POST",
+        path: "/embed",
+        body: Some("{\"inputs\": \"\"}"),
+    },
+    BadRequest { what: "an unknown route", method: "GET", path: "/no/such/route", body: None },
+    BadRequest { what: "a wrong method", method: "GET", path: "/v1/embeddings", body: None },
+];
+
+/// Sends `bad` to `base`; returns the status and the body text.
+pub(super) fn send_bad_request(
+    http: &reqwest::blocking::Client,
+    base: &str,
+    bad: &BadRequest,
+) -> Result<(u16, String), String> {
+    let url = format!("{base}{}", bad.path);
+    let request = match bad.method {
+        "POST" => http.post(&url),
+        _ => http.get(&url),
+    };
+    let request = match bad.body {
+        Some(body) => request.header("content-type", "application/json").body(body),
+        None => request,
+    };
+    let response = request.send().map_err(|e| format!("{}: {e}", bad.what))?;
+    let status = response.status().as_u16();
+    let text = response.text().map_err(|e| format!("{}: reading the body: {e}", bad.what))?;
+    Ok((status, text))
+}
+
 fn errors_schema(target: &dyn Target, _: &Profile) -> Outcome {
-    let base = target.base_url();
     let http = client();
-    let cases = [
-        (
-            "malformed JSON",
-            http.post(format!("{base}/v1/embeddings"))
-                .header("content-type", "application/json")
-                .body("{\"input\": "),
-        ),
-        (
-            "a number as input",
-            http.post(format!("{base}/v1/embeddings")).json(&json!({"input": 42})),
-        ),
-        ("an empty input", http.post(format!("{base}/embed")).json(&json!({"inputs": ""}))),
-        ("an unknown route", http.get(format!("{base}/no/such/route"))),
-        ("a wrong method", http.get(format!("{base}/v1/embeddings"))),
-    ];
-    for (what, request) in cases {
-        let response = match request.send() {
-            Ok(r) => r,
-            Err(e) => return Outcome::Fail(format!("{what}: {e}")),
+    for bad in BAD_REQUESTS {
+        let what = bad.what;
+        let (status, text) = match send_bad_request(&http, target.base_url(), bad) {
+            Ok(answer) => answer,
+            Err(e) => return Outcome::Fail(e),
         };
-        let status = response.status().as_u16();
-        let text = response.text().unwrap_or_default();
         if !(400..500).contains(&status) {
             return Outcome::Fail(format!(
                 "{what} answered {status}, expected a 4xx: {}",
@@ -218,7 +280,10 @@ fn errors_schema(target: &dyn Target, _: &Profile) -> Outcome {
             ));
         }
     }
-    Outcome::Pass("5 bad requests answered 4xx with errors per the schema".into())
+    Outcome::Pass(format!(
+        "{} bad requests answered 4xx with errors per the schema",
+        BAD_REQUESTS.len()
+    ))
 }
 
 fn info_schema(target: &dyn Target, _: &Profile) -> Outcome {

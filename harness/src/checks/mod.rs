@@ -5,6 +5,7 @@ mod embeddings;
 mod fuzz;
 mod load;
 mod probes;
+mod snapshots;
 
 use crate::check::Check;
 
@@ -16,6 +17,7 @@ pub fn catalog() -> Vec<Check> {
         .chain(api::CHECKS)
         .chain(load::CHECKS)
         .chain(fuzz::CHECKS)
+        .chain(snapshots::CHECKS)
         .copied()
         .collect();
     all.sort_by_key(|c| c.id);
@@ -26,6 +28,7 @@ pub use api::validate;
 pub use fuzz::bodies as fuzz_bodies;
 pub use load::{Burst, judge_burst};
 pub use probes::judge_startup_transcript;
+pub use snapshots::{Capture, capture as capture_snapshot, render as render_snapshot};
 
 /// `CHECKS.md`: the catalog as a Markdown table (`cargo xtask codegen` writes it).
 pub fn markdown() -> String {

@@ -73,6 +73,15 @@ pub(super) const CHECKS: &[Check] = &[
         exclusive: false,
         run: sigterm,
     },
+    Check {
+        id: "probe.restart.after-kill",
+        family: Family::Probe,
+        level: Level::Must,
+        description: "after SIGKILL a restart at the same address is ready within the ready budget and answers an embedding",
+        needs: &[Capability::Signals],
+        exclusive: false,
+        run: restart_after_kill,
+    },
 ];
 
 fn healthy(target: &dyn Target, path: &str) -> Outcome {
@@ -194,6 +203,52 @@ fn sigterm(target: &dyn Target, profile: &Profile) -> Outcome {
     };
     let limits = &profile.thresholds;
     judge_drain(&observe_drain(instance.as_ref(), &profile.readiness_path, limits), limits)
+}
+
+/// Kills a private instance with SIGKILL, restarts it and holds the time to ready
+/// against the budget; the restarted instance must answer an embedding.
+fn restart_after_kill(target: &dyn Target, profile: &Profile) -> Outcome {
+    let instance = match target.spawn_private() {
+        Some(Ok(instance)) => instance,
+        Some(Err(e)) => return Outcome::Fail(format!("could not start a private instance: {e}")),
+        None => {
+            return Outcome::NotApplicable(
+                "not applicable: the target cannot start private instances".into(),
+            );
+        }
+    };
+    if let Err(e) = instance.signal(libc::SIGKILL) {
+        return Outcome::Fail(format!("SIGKILL: {e}"));
+    }
+    if instance.wait_exit(Duration::from_secs(10)).is_some() {
+        return Outcome::Fail(
+            "the instance exited with a code after SIGKILL, not by the signal".into(),
+        );
+    }
+    let budget = profile.thresholds.ready_budget;
+    let took = match instance.restart() {
+        Ok(took) => took,
+        Err(e) => return Outcome::Fail(format!("after SIGKILL the restart failed: {e}")),
+    };
+    if took > budget {
+        return Outcome::Fail(format!(
+            "after SIGKILL the restart took {} ms to be ready, over the budget of {} ms",
+            took.as_millis(),
+            budget.as_millis()
+        ));
+    }
+    let url = format!("{}/v1/embeddings", instance.base_url());
+    match crate::http::post_json(&url, &json!({ "input": "Back after a crash." })) {
+        Ok((200, _)) => Outcome::Pass(format!(
+            "after SIGKILL the restart was ready in {} ms (budget {} ms) and answered an embedding",
+            took.as_millis(),
+            budget.as_millis()
+        )),
+        Ok((status, body)) => Outcome::Fail(format!(
+            "the restarted instance answered {status} to an embedding request: {body}"
+        )),
+        Err(e) => Outcome::Fail(format!("the restarted instance: {e}")),
+    }
 }
 
 /// Keeps embedding requests in flight, sends SIGTERM, and watches readiness and the exit.

@@ -37,6 +37,9 @@ pub trait Private: Target {
     /// Waits up to `timeout` for the instance to exit; returns its exit code
     /// (`None` when it is still running or was killed by a signal).
     fn wait_exit(&self, timeout: Duration) -> Option<i32>;
+    /// Starts the instance again at the same address, killing it first if it still
+    /// runs, and waits until it is ready; returns how long that took.
+    fn restart(&self) -> std::result::Result<Duration, String>;
 }
 
 /// Why a target could not be set up.

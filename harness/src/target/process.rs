@@ -65,71 +65,110 @@ pub struct ProcessTarget {
     config: ProcessConfig,
     child: Mutex<Child>,
     base: String,
+    port: u16,
     transcript: Vec<(Duration, u16)>,
     logs: Arc<Mutex<Vec<String>>>,
 }
 
 impl ProcessTarget {
-    /// Starts the service, waits until it listens, then polls `/health/ready`
-    /// every 5 ms until it answers 200, keeping every answer.
+    /// Starts the service on an ephemeral port, waits until it listens, then polls
+    /// `/health/ready` every 5 ms until it answers 200, keeping every answer.
     pub fn start(config: &ProcessConfig) -> Result<Self> {
         let started = Instant::now();
-        let mut child = Command::new(&config.binary)
-            .args(["serve", "--host", "127.0.0.1", "--port", "0", "--log-format", "json"])
-            .arg("--model-dir")
-            .arg(&config.model_dir)
-            .args(&config.args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|e| Error::Start(format!("starting {}: {e}", config.binary.display())))?;
-        let stdout = child.stdout.take().ok_or_else(|| Error::Start("no stdout".into()))?;
         let logs = Arc::new(Mutex::new(Vec::new()));
-        let (addr_tx, addr_rx) = mpsc::channel();
-        let sink = logs.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(std::result::Result::ok) {
-                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
-                    if v["message"] == "listening" {
-                        let _ = addr_tx.send(v["addr"].as_str().unwrap_or_default().to_owned());
-                    }
-                }
-                sink.lock().expect("log lock").push(line);
-            }
-        });
+        let (child, addr) = launch(config, 0, &logs)?;
+        let port = addr.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(0);
         let mut target = Self {
             config: config.clone(),
             child: Mutex::new(child),
-            base: String::new(),
+            base: format!("http://{addr}"),
+            port,
             transcript: Vec::new(),
             logs,
         };
-        let addr = addr_rx.recv_timeout(config.ready_timeout).map_err(|_| {
-            Error::Start(format!("the service never logged `listening`; logs: {:?}", target.logs()))
-        })?;
-        target.base = format!("http://{addr}");
-        let url = format!("{}/health/ready", target.base);
+        target.transcript = target.await_ready(started)?;
+        Ok(target)
+    }
+
+    /// The service's log lines so far, across restarts.
+    pub fn logs(&self) -> Vec<String> {
+        self.logs.lock().expect("log lock").clone()
+    }
+
+    /// The process id of the running instance.
+    pub fn pid(&self) -> u32 {
+        self.child.lock().expect("child lock").id()
+    }
+
+    /// Polls readiness every 5 ms until 200 or the ready timeout; returns every answer.
+    fn await_ready(&self, started: Instant) -> Result<Vec<(Duration, u16)>> {
+        let url = format!("{}/health/ready", self.base);
         let client = crate::http::client();
+        let mut transcript = Vec::new();
         loop {
             let status = client.get(&url).send().map(|r| r.status().as_u16()).unwrap_or(0);
-            target.transcript.push((started.elapsed(), status));
+            transcript.push((started.elapsed(), status));
             if status == 200 {
-                return Ok(target);
+                return Ok(transcript);
             }
-            if started.elapsed() > config.ready_timeout {
+            if started.elapsed() > self.config.ready_timeout {
                 return Err(Error::Start(format!(
                     "not ready within {:?}; logs: {:?}",
-                    config.ready_timeout,
-                    target.logs()
+                    self.config.ready_timeout,
+                    self.logs()
+                )));
+            }
+            if let Ok(Some(status)) = self.child.lock().expect("child lock").try_wait() {
+                return Err(Error::Start(format!(
+                    "the service exited ({status}) before it was ready; logs: {:?}",
+                    self.logs()
                 )));
             }
             std::thread::sleep(Duration::from_millis(5));
         }
     }
+}
 
-    /// The service's log lines so far.
-    pub fn logs(&self) -> Vec<String> {
-        self.logs.lock().expect("log lock").clone()
+/// Spawns `serve` on `port` (0 for an ephemeral one), feeding its stdout into
+/// `logs`; returns the child once it logged `listening`, with the address.
+fn launch(
+    config: &ProcessConfig,
+    port: u16,
+    logs: &Arc<Mutex<Vec<String>>>,
+) -> Result<(Child, String)> {
+    let mut child = Command::new(&config.binary)
+        .args(["serve", "--host", "127.0.0.1", "--log-format", "json", "--port"])
+        .arg(port.to_string())
+        .arg("--model-dir")
+        .arg(&config.model_dir)
+        .args(&config.args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| Error::Start(format!("starting {}: {e}", config.binary.display())))?;
+    let stdout = child.stdout.take().ok_or_else(|| Error::Start("no stdout".into()))?;
+    let (addr_tx, addr_rx) = mpsc::channel();
+    let sink = logs.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(std::result::Result::ok) {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+                if v["message"] == "listening" {
+                    let _ = addr_tx.send(v["addr"].as_str().unwrap_or_default().to_owned());
+                }
+            }
+            sink.lock().expect("log lock").push(line);
+        }
+    });
+    match addr_rx.recv_timeout(config.ready_timeout) {
+        Ok(addr) => Ok((child, addr)),
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            Err(Error::Start(format!(
+                "the service never logged `listening`; logs: {:?}",
+                logs.lock().expect("log lock")
+            )))
+        }
     }
 }
 
@@ -184,5 +223,19 @@ impl Private for ProcessTarget {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    fn restart(&self) -> std::result::Result<Duration, String> {
+        let started = Instant::now();
+        {
+            let mut child = self.child.lock().expect("child lock");
+            let _ = child.kill();
+            let _ = child.wait();
+            let (fresh, _) = launch(&self.config, self.port, &self.logs)
+                .map_err(|e| format!("restarting on port {}: {e}", self.port))?;
+            *child = fresh;
+        }
+        self.await_ready(started).map_err(|e| e.to_string())?;
+        Ok(started.elapsed())
     }
 }

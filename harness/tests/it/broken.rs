@@ -146,19 +146,18 @@ fn app(fault: Fault) -> Router {
         .route(
             "/metrics",
             get(move || async move {
-                let mut text = String::from("# TYPE gauntlet_http_requests_total counter\n");
-                for series in [
-                    "gauntlet_http_requests_total{route=\"/embed\",method=\"POST\",status=\"200\"} 1",
-                    "gauntlet_http_request_duration_seconds_bucket{route=\"/embed\",le=\"+Inf\"} 1",
-                    "gauntlet_queue_depth 0",
-                    "gauntlet_batch_size_bucket{le=\"+Inf\"} 1",
-                    "gauntlet_tokens_total 4",
-                    "gauntlet_model_load_seconds 0.1",
-                    "gauntlet_inference_errors_total 0",
+                let mut text = String::new();
+                for (family, kind, series) in [
+                    ("gauntlet_http_requests_total", "counter", "gauntlet_http_requests_total{route=\"/embed\",method=\"POST\",status=\"200\"} 1"),
+                    ("gauntlet_http_request_duration_seconds", "histogram", "gauntlet_http_request_duration_seconds_bucket{route=\"/embed\",le=\"+Inf\"} 1"),
+                    ("gauntlet_queue_depth", "gauge", "gauntlet_queue_depth 0"),
+                    ("gauntlet_batch_size", "histogram", "gauntlet_batch_size_bucket{le=\"+Inf\"} 1"),
+                    ("gauntlet_tokens_total", "counter", "gauntlet_tokens_total 4"),
+                    ("gauntlet_model_load_seconds", "gauge", "gauntlet_model_load_seconds 0.1"),
+                    ("gauntlet_inference_errors_total", "counter", "gauntlet_inference_errors_total 0"),
                 ] {
-                    if !(fault == Fault::MetricsMissingSeries && series.starts_with("gauntlet_batch_size")) {
-                        text.push_str(series);
-                        text.push('\n');
+                    if !(fault == Fault::MetricsMissingSeries && family == "gauntlet_batch_size") {
+                        text.push_str(&format!("# TYPE {family} {kind}\n{series}\n"));
                     }
                 }
                 text
@@ -234,6 +233,10 @@ fn openai(fault: Fault, body: &[u8]) -> Response {
         Ok(t) => t,
         Err(answer) => return *answer,
     };
+    let encoding = serde_json::from_slice::<Value>(body).ok().map(|b| b["encoding_format"].clone());
+    if !matches!(encoding.as_ref().and_then(Value::as_str), None | Some("float" | "base64")) {
+        return error(StatusCode::BAD_REQUEST, "unsupported encoding_format");
+    }
     let data: Vec<Value> = vectors(fault, &texts)
         .into_iter()
         .enumerate()

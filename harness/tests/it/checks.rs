@@ -134,7 +134,8 @@ fn startup_transitions_are_not_applicable_on_a_url_target() {
 #[test]
 fn every_check_in_the_catalog_is_proven_here() {
     // probe.ready.transitions and probe.ready.time-to-ready are proven on recorded
-    // transcripts in their unit tests, probe.ready.sigterm in `lifecycle`.
+    // transcripts in their unit tests, probe.ready.sigterm and
+    // probe.restart.after-kill in `lifecycle`, the snapshot family in `snapshots`.
     let proven = [
         "api.embed.schema",
         "api.embeddings.schema",
@@ -157,7 +158,14 @@ fn every_check_in_the_catalog_is_proven_here() {
         "probe.ready.sigterm",
         "probe.ready.time-to-ready",
         "probe.ready.transitions",
+        "probe.restart.after-kill",
         "probe.startup.ok",
+        "snapshot.embed",
+        "snapshot.embeddings",
+        "snapshot.errors",
+        "snapshot.health",
+        "snapshot.info",
+        "snapshot.metrics",
     ];
     let ids: Vec<&str> = checks::catalog().iter().map(|c| c.id).collect();
     assert_eq!(ids, proven, "a check was added without a test that shows it failing");

@@ -16,8 +16,17 @@ fn gauntlet(args: &[&str]) -> (Option<i32>, String) {
 fn a_well_behaved_service_exits_0_and_writes_the_json_report() {
     let url = serve(Fault::None);
     let report = std::env::temp_dir().join(format!("gauntlet-report-{}.json", std::process::id()));
-    let (code, text) =
-        gauntlet(&["run", "--target", &format!("url={url}"), "--json", report.to_str().unwrap()]);
+    // The reference snapshots are of the reference service, not of the fake.
+    let (code, text) = gauntlet(&[
+        "run",
+        "--target",
+        &format!("url={url}"),
+        "--json",
+        report.to_str().unwrap(),
+        "--",
+        "--skip",
+        "snapshot.",
+    ]);
     assert_eq!(code, Some(0), "{text}");
     assert!(
         text.contains("ignored (not applicable"),
@@ -94,4 +103,25 @@ fn the_openai_compatible_profile_runs_only_its_checks() {
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("probe.ready.ok") && text.contains("/health answered 404"), "{text}");
     assert!(!text.contains("probe.live.ok") && !text.contains("embeddings.dimension"), "{text}");
+}
+
+#[test]
+fn list_prints_every_check_and_survives_a_closed_pipe() {
+    let (code, text) = gauntlet(&["list"]);
+    assert_eq!(code, Some(0), "{text}");
+    for check in gauntlet::checks::catalog() {
+        assert!(text.contains(check.id), "{} missing from `gauntlet list`", check.id);
+    }
+    // The reader goes away before the listing is written (`gauntlet list | head -0`).
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .arg("list")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
 }

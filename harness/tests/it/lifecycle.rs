@@ -6,14 +6,19 @@ use std::time::Duration;
 use gauntlet::target::{ProcessConfig, ProcessTarget};
 use gauntlet::{Outcome, Profile, checks};
 
-fn sigterm_check(extra: &[&str]) -> Outcome {
+/// Runs check `id` on a process target started with `extra` flags.
+fn judge(id: &str, extra: &[&str], profile: &Profile) -> Outcome {
     let mut config = ProcessConfig::locate().unwrap_or_else(|e| panic!("{e}"));
     config.args = extra.iter().map(|s| s.to_string()).collect();
     let target = ProcessTarget::start(&config).unwrap_or_else(|e| panic!("{e}"));
+    let check = checks::catalog().into_iter().find(|c| c.id == id).unwrap();
+    check.judge(&target, profile)
+}
+
+fn sigterm_check(extra: &[&str]) -> Outcome {
     let mut profile = Profile::default();
     profile.thresholds.shutdown_grace = Duration::from_secs(5);
-    let check = checks::catalog().into_iter().find(|c| c.id == "probe.ready.sigterm").unwrap();
-    check.judge(&target, &profile)
+    judge("probe.ready.sigterm", extra, &profile)
 }
 
 #[test]
@@ -33,6 +38,37 @@ fn sigterm_check_catches_a_service_that_ignores_sigterm() {
         }
         other => panic!("expected a failure, got {other:?}"),
     }
+}
+
+#[test]
+fn restart_check_passes_on_the_reference_service() {
+    match judge("probe.restart.after-kill", &[], &Profile::default()) {
+        Outcome::Pass(evidence) => assert!(evidence.contains("ready in"), "{evidence}"),
+        other => panic!("expected a pass, got {other:?}"),
+    }
+}
+
+#[test]
+fn restart_check_catches_a_restart_over_the_ready_budget() {
+    let mut profile = Profile::default();
+    profile.thresholds.ready_budget = Duration::from_millis(500);
+    match judge("probe.restart.after-kill", &["--debug-load-delay", "2s"], &profile) {
+        Outcome::Fail(m) => assert!(m.contains("over the budget of 500 ms"), "{m}"),
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_restarted_process_keeps_its_address_and_logs() {
+    let config = ProcessConfig::locate().unwrap_or_else(|e| panic!("{e}"));
+    let target = ProcessTarget::start(&config).unwrap_or_else(|e| panic!("{e}"));
+    let (base, pid) = (gauntlet::Target::base_url(&target).to_owned(), target.pid());
+    let took = gauntlet::target::Private::restart(&target).unwrap();
+    assert!(took > Duration::ZERO);
+    assert_eq!(gauntlet::Target::base_url(&target), base);
+    assert_ne!(target.pid(), pid, "a restart starts a new process");
+    let listening = target.logs().iter().filter(|l| l.contains("\"listening\"")).count();
+    assert_eq!(listening, 2, "both starts are in the logs: {:?}", target.logs());
 }
 
 #[test]

@@ -6,3 +6,4 @@ mod catalog;
 mod checks;
 mod cli;
 mod lifecycle;
+mod snapshots;

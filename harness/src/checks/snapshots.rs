@@ -1,0 +1,321 @@
+//! Family `snapshot`: each endpoint's answer to a fixed request, redacted and
+//! rounded, held against the reviewed insta snapshot in the profile's snapshot
+//! folder. A mismatch leaves a `.snap.new` beside the snapshot for
+//! `cargo insta review` (except in CI, where insta writes nothing).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+
+use serde_json::{Map, Value, json};
+
+use crate::check::{Check, Family, Level, Outcome};
+use crate::http::{client, get_json, post_json};
+use crate::profile::Profile;
+use crate::target::Target;
+
+use super::api::{BAD_REQUESTS, send_bad_request};
+
+/// Decimal places kept of each vector component: two, so a value moves in the
+/// snapshot only when the service's answer moves by more than ±0.005.
+pub const DECIMALS: i32 = 2;
+/// Leading components of each vector kept in a snapshot.
+pub const HEAD: usize = 4;
+
+/// Sentences every embedding snapshot asks for.
+const SENTENCES: [&str; 2] =
+    ["A man is playing a guitar.", "The quarterly report is due on Friday."];
+
+pub(super) const CHECKS: &[Check] = &[
+    Check {
+        id: "snapshot.embeddings",
+        family: Family::Snapshot,
+        level: Level::Must,
+        description: "POST /v1/embeddings answers two fixed sentences as in the reviewed snapshot (vectors rounded)",
+        needs: &[],
+        exclusive: false,
+        run: |t, p| judge("snapshot.embeddings", t, p),
+    },
+    Check {
+        id: "snapshot.embed",
+        family: Family::Snapshot,
+        level: Level::Must,
+        description: "POST /embed answers two fixed sentences as in the reviewed snapshot (vectors rounded)",
+        needs: &[],
+        exclusive: false,
+        run: |t, p| judge("snapshot.embed", t, p),
+    },
+    Check {
+        id: "snapshot.info",
+        family: Family::Snapshot,
+        level: Level::Must,
+        description: "GET /info answers as in the reviewed snapshot (version and deployment facts redacted)",
+        needs: &[],
+        exclusive: false,
+        run: |t, p| judge("snapshot.info", t, p),
+    },
+    Check {
+        id: "snapshot.health",
+        family: Family::Snapshot,
+        level: Level::Must,
+        description: "the startup, readiness and liveness probes of a ready service answer as in the reviewed snapshot",
+        needs: &[],
+        exclusive: false,
+        run: |t, p| judge("snapshot.health", t, p),
+    },
+    Check {
+        id: "snapshot.errors",
+        family: Family::Snapshot,
+        level: Level::Must,
+        description: "fixed bad requests get the status codes and error bodies of the reviewed snapshot",
+        needs: &[],
+        exclusive: false,
+        run: |t, p| judge("snapshot.errors", t, p),
+    },
+    Check {
+        id: "snapshot.metrics",
+        family: Family::Snapshot,
+        level: Level::Must,
+        description: "GET /metrics exports the metric families and types of the reviewed snapshot",
+        needs: &[],
+        exclusive: false,
+        run: |t, p| judge("snapshot.metrics", t, p),
+    },
+];
+
+/// What a snapshot check captured: the requests made (for the reviewer) and the
+/// redacted answer.
+pub struct Capture {
+    /// The requests, one line each, written into the snapshot's description.
+    pub requests: String,
+    /// The answer after redaction and rounding.
+    pub value: Value,
+}
+
+/// The text stored for `capture`: pretty JSON, stable key order.
+pub fn render(capture: &Capture) -> String {
+    serde_json::to_string_pretty(&capture.value).expect("a JSON value always serializes")
+}
+
+/// Asks `target` what snapshot check `id` asks; `None` for an unknown id.
+pub fn capture(id: &str, target: &dyn Target) -> Option<Result<Capture, String>> {
+    Some(match id {
+        "snapshot.embeddings" => openai(target),
+        "snapshot.embed" => tei(target),
+        "snapshot.info" => info(target),
+        "snapshot.health" => health(target),
+        "snapshot.errors" => errors(target),
+        "snapshot.metrics" => metrics(target),
+        _ => return None,
+    })
+}
+
+/// Holds the answer to snapshot check `name` against its snapshot in the
+/// profile's snapshot folder.
+fn judge(name: &str, target: &dyn Target, profile: &Profile) -> Outcome {
+    let Some(dir) = profile.snapshots.as_deref() else {
+        return Outcome::NotApplicable(format!(
+            "not applicable: profile `{}` names no snapshot folder (`snapshots:`)",
+            profile.name
+        ));
+    };
+    let capture = match capture(name, target) {
+        Some(Ok(c)) => c,
+        Some(Err(e)) => return Outcome::Fail(e),
+        None => return Outcome::Fail(format!("no snapshot check {name}")),
+    };
+    compare(dir, name, &capture)
+}
+
+/// Asserts through insta (so `.snap.new` files and `cargo insta review` work as
+/// usual) and explains a mismatch by the first line that differs.
+pub fn compare(dir: &Path, name: &str, capture: &Capture) -> Outcome {
+    let text = render(capture);
+    let file = dir.join(format!("{name}.snap"));
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(dir);
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.set_description(capture.requests.clone());
+    let asserted = catch_unwind(AssertUnwindSafe(|| {
+        settings.bind(|| insta::assert_snapshot!(name, text.clone()));
+    }));
+    match asserted {
+        Ok(()) => Outcome::Pass(format!("the answer matches {}", file.display())),
+        Err(_) => Outcome::Fail(explain(&file, &text)),
+    }
+}
+
+/// Says how `text` differs from the stored snapshot at `file`.
+fn explain(file: &Path, text: &str) -> String {
+    let review = "review with `cargo insta review`";
+    let Ok(stored) = std::fs::read_to_string(file) else {
+        return format!("no reviewed snapshot at {}; {review}", file.display());
+    };
+    let stored = body(&stored);
+    let (old, new): (Vec<&str>, Vec<&str>) = (stored.lines().collect(), text.lines().collect());
+    let line = old.iter().zip(&new).position(|(a, b)| a != b).unwrap_or(old.len().min(new.len()));
+    format!(
+        "the answer differs from {} at line {}: the snapshot has `{}`, the service answered `{}`; {review}",
+        file.display(),
+        line + 1,
+        old.get(line).map_or("(end)", |l| l.trim()),
+        new.get(line).map_or("(end)", |l| l.trim()),
+    )
+}
+
+/// The contents of a `.snap` file after its `---` metadata header.
+fn body(snap: &str) -> &str {
+    snap.strip_prefix("---\n")
+        .and_then(|rest| rest.find("\n---\n").map(|end| &rest[end + 5..]))
+        .unwrap_or(snap)
+        .trim_end()
+}
+
+fn openai(target: &dyn Target) -> Result<Capture, String> {
+    let request = json!({ "input": SENTENCES });
+    let (status, mut body) = post_json(&format!("{}/v1/embeddings", target.base_url()), &request)?;
+    if let Some(data) = body.get_mut("data").and_then(Value::as_array_mut) {
+        for item in data {
+            if let Some(vector) = item.get_mut("embedding") {
+                *vector = compact(vector);
+            }
+        }
+    }
+    Ok(Capture {
+        requests: format!("POST /v1/embeddings {request}"),
+        value: json!({ "status": status, "body": body }),
+    })
+}
+
+fn tei(target: &dyn Target) -> Result<Capture, String> {
+    let request = json!({ "inputs": SENTENCES });
+    let (status, mut body) = post_json(&format!("{}/embed", target.base_url()), &request)?;
+    if let Some(vectors) = body.as_array_mut() {
+        for vector in vectors {
+            *vector = compact(vector);
+        }
+    }
+    Ok(Capture {
+        requests: format!("POST /embed {request}"),
+        value: json!({ "status": status, "body": body }),
+    })
+}
+
+fn info(target: &dyn Target) -> Result<Capture, String> {
+    let (status, mut body) = get_json(&format!("{}/info", target.base_url()))?;
+    redact(
+        &mut body,
+        &[
+            ("version", "[version]"),
+            ("device", "[device]"),
+            ("backend", "[backend]"),
+            ("device_fallback", "[device-fallback]"),
+            ("build_features", "[build-features]"),
+        ],
+    );
+    Ok(Capture { requests: "GET /info".into(), value: json!({ "status": status, "body": body }) })
+}
+
+fn health(target: &dyn Target) -> Result<Capture, String> {
+    let mut answers = Map::new();
+    for path in ["/health/startup", "/health/ready", "/health/live"] {
+        let (status, body) = get_json(&format!("{}{path}", target.base_url()))?;
+        answers.insert(path.into(), json!({ "status": status, "body": body }));
+    }
+    Ok(Capture {
+        requests: "GET /health/startup, GET /health/ready, GET /health/live".into(),
+        value: Value::Object(answers),
+    })
+}
+
+fn errors(target: &dyn Target) -> Result<Capture, String> {
+    let http = client();
+    let mut answers = Vec::new();
+    let mut requests = Vec::new();
+    for bad in BAD_REQUESTS {
+        let (status, text) = send_bad_request(&http, target.base_url(), bad)?;
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        requests.push(bad.describe());
+        answers.push(json!({ "request": bad.describe(), "status": status, "body": body }));
+    }
+    Ok(Capture { requests: requests.join("\n"), value: Value::Array(answers) })
+}
+
+fn metrics(target: &dyn Target) -> Result<Capture, String> {
+    let url = format!("{}/metrics", target.base_url());
+    let response = client().get(&url).send().map_err(|e| format!("GET {url}: {e}"))?;
+    let status = response.status().as_u16();
+    let text = response.text().map_err(|e| format!("GET {url}: reading the body: {e}"))?;
+    let mut families: Vec<String> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("# TYPE "))
+        .map(|rest| rest.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    families.sort();
+    Ok(Capture {
+        requests: "GET /metrics (metric families and types; values are left out)".into(),
+        value: json!({ "status": status, "families": families }),
+    })
+}
+
+/// A vector as its length, its norm and its first components, rounded.
+pub fn compact(vector: &Value) -> Value {
+    let Some(items) = vector.as_array() else { return vector.clone() };
+    let numbers: Vec<f64> = items.iter().filter_map(Value::as_f64).collect();
+    if numbers.len() != items.len() {
+        return vector.clone();
+    }
+    let norm = numbers.iter().map(|x| x * x).sum::<f64>().sqrt();
+    json!({
+        "dimension": numbers.len(),
+        "norm": round(norm, 3),
+        "head": numbers.iter().take(HEAD).map(|x| round(*x, DECIMALS)).collect::<Vec<_>>(),
+    })
+}
+
+fn round(x: f64, decimals: i32) -> f64 {
+    let scale = 10f64.powi(decimals);
+    let rounded = (x * scale).round() / scale;
+    // Keep -0.0 out of snapshots: it prints differently from 0.0.
+    if rounded == 0.0 { 0.0 } else { rounded }
+}
+
+/// Replaces the top-level fields named in `rules` (when present) by a placeholder.
+fn redact(body: &mut Value, rules: &[(&str, &str)]) {
+    if let Some(object) = body.as_object_mut() {
+        for (field, placeholder) in rules {
+            if let Some(value) = object.get_mut(*field) {
+                *value = Value::String((*placeholder).into());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vectors_are_compacted_and_rounded() {
+        let v = json!([0.6, -0.8, 0.0, -0.00001, 0.0]);
+        assert_eq!(
+            compact(&v),
+            json!({ "dimension": 5, "norm": 1.0, "head": [0.6, -0.8, 0.0, 0.0] })
+        );
+        assert_eq!(compact(&json!("x")), json!("x"));
+    }
+
+    #[test]
+    fn the_header_is_stripped() {
+        let snap = "---\nsource: a.rs\ndescription: GET /info\n---\n{\n  \"a\": 1\n}\n";
+        assert_eq!(body(snap), "{\n  \"a\": 1\n}");
+        assert_eq!(body("plain"), "plain");
+    }
+
+    #[test]
+    fn redaction_touches_only_named_fields() {
+        let mut v = json!({ "version": "1.2.3", "dimension": 384 });
+        redact(&mut v, &[("version", "[version]"), ("absent", "[x]")]);
+        assert_eq!(v, json!({ "version": "[version]", "dimension": 384 }));
+    }
+}
