@@ -6,7 +6,9 @@
 
 pub mod check;
 pub mod checks;
+pub mod docker;
 pub mod http;
+pub mod image;
 pub mod profile;
 pub mod report;
 pub mod runner;

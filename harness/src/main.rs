@@ -1,4 +1,5 @@
-//! `gauntlet`: list the check catalog, or run it against a target.
+//! `gauntlet`: list the check catalog, run it against a target, or build the
+//! service image.
 //!
 //! Exit codes: 0 when every MUST check passed, 1 when one failed, 2 for usage
 //! and configuration errors.
@@ -8,7 +9,10 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use clap::{Parser, Subcommand};
-use gauntlet::target::{self, ProcessConfig, ProcessTarget, UrlTarget};
+use gauntlet::image::ImageSpec;
+use gauntlet::target::{
+    self, ContainerConfig, ContainerTarget, ProcessConfig, ProcessTarget, ServiceImage, UrlTarget,
+};
 use gauntlet::{Profile, Target, checks, report, runner};
 
 /// Conformance suite for inference services.
@@ -29,7 +33,8 @@ enum Command {
     },
     /// Run the checks against a target.
     Run {
-        /// `process` (start gauntlet-service here) or `url=<base URL>`.
+        /// `process` (start gauntlet-service here), `url=<base URL>`, or
+        /// `container[=IMAGE]` (default gauntlet-service:dev, built when missing).
         #[arg(long)]
         target: String,
         /// A built-in profile (reference, openai-compatible) or a YAML file.
@@ -47,6 +52,15 @@ enum Command {
         /// libtest arguments: a filter, `--exact`, `--skip`, `--list`, `--test-threads`.
         #[arg(last = true)]
         libtest: Vec<String>,
+    },
+    /// Build the service image FROM scratch (manifests/Dockerfile) and print its id and size.
+    Image {
+        /// The gauntlet-service binary (default: beside this one, or GAUNTLET_SERVICE_BIN).
+        #[arg(long)]
+        binary: Option<PathBuf>,
+        /// Tags to give it (default: gauntlet-service:dev).
+        #[arg(long = "tag")]
+        tags: Vec<String>,
     },
 }
 
@@ -68,7 +82,13 @@ fn listing() -> String {
 }
 
 fn main() -> ExitCode {
-    match Cli::parse().command {
+    let code = run(Cli::parse().command);
+    gauntlet::docker::settle();
+    code
+}
+
+fn run(command: Command) -> ExitCode {
+    match command {
         Command::List { markdown } => {
             let text = if markdown { checks::markdown() } else { listing() };
             // A closed pipe (`gauntlet list | head`) is not an error worth a panic.
@@ -116,6 +136,59 @@ fn main() -> ExitCode {
             }
             if conclusion.has_failed() { ExitCode::from(1) } else { ExitCode::SUCCESS }
         }
+        Command::Image { binary, tags } => image(binary, tags),
+    }
+}
+
+/// Starts the container target; the default image is built first when missing.
+fn open_container(image: Option<&str>) -> target::Result<Arc<dyn Target>> {
+    // SAFETY: called from main's thread before any other thread starts.
+    let engine = match unsafe { gauntlet::docker::prepare() } {
+        Ok(engine) => engine,
+        Err(why) => return Err(target::Error::Config(format!("--target container: {why}"))),
+    };
+    let image = image.map(ServiceImage::from_reference).unwrap_or_default();
+    if !gauntlet::docker::image_exists(engine, &image.reference()) {
+        if image.reference() != ServiceImage::default().reference() {
+            return Err(target::Error::Config(format!(
+                "--target container={}: no such image on the Docker engine (nothing is pulled)",
+                image.reference()
+            )));
+        }
+        let process = ProcessConfig::locate()?;
+        eprintln!("gauntlet: building {} first", image.reference());
+        gauntlet::image::build(&ImageSpec::for_checkout(process.binary, process.model_dir))
+            .map_err(|e| target::Error::Start(format!("building {}: {e}", image.reference())))?;
+    }
+    let config = ContainerConfig { image, ..ContainerConfig::default() };
+    Ok(Arc::new(ContainerTarget::start(&config)?))
+}
+
+fn image(binary: Option<PathBuf>, tags: Vec<String>) -> ExitCode {
+    let config = match ProcessConfig::locate() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("gauntlet: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut spec = ImageSpec::for_checkout(binary.unwrap_or(config.binary), config.model_dir);
+    if !tags.is_empty() {
+        spec.tags = tags;
+    }
+    match gauntlet::image::build(&spec) {
+        Ok(id) => {
+            println!("built {id} as {}", spec.tags.join(", "));
+            ExitCode::SUCCESS
+        }
+        Err(e @ gauntlet::image::Error::Missing(_)) => {
+            eprintln!("gauntlet: {e}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("gauntlet: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 
@@ -123,8 +196,10 @@ fn open(spec: &str) -> target::Result<Arc<dyn Target>> {
     match spec.split_once('=') {
         None if spec == "process" => Ok(Arc::new(ProcessTarget::start(&ProcessConfig::locate()?)?)),
         Some(("url", base)) => Ok(Arc::new(UrlTarget::connect(base)?)),
+        None if spec == "container" => open_container(None),
+        Some(("container", image)) => open_container(Some(image)),
         _ => Err(target::Error::Config(format!(
-            "--target {spec}: unknown target (use `process` or `url=<base URL>`)"
+            "--target {spec}: unknown target (use `process`, `url=<base URL>` or `container[=IMAGE]`)"
         ))),
     }
 }

@@ -36,14 +36,14 @@ pub type Records = Arc<Mutex<Vec<Record>>>;
 /// the target's name is the kind.
 ///
 /// Exclusive checks (those that load the target) hold a write lock while they run
-/// and every other check a read lock, so they run alone whatever the thread count.
+/// and every other check a read lock, so they run alone whatever the thread count
+/// and however many targets are under test.
 pub fn trials(
     target: Arc<dyn Target>,
     checks: &[Check],
     profile: &Profile,
     records: &Records,
 ) -> Vec<Trial> {
-    let turn = Arc::new(RwLock::new(()));
     let mut trials: Vec<Trial> = checks
         .iter()
         .filter(|check| profile.selects(check))
@@ -53,10 +53,9 @@ pub fn trials(
             let target = target.clone();
             let records = records.clone();
             let profile = profile.clone();
-            let turn = turn.clone();
             Trial::ignorable_test(check.id, move || {
                 let started = Instant::now();
-                let outcome = judge_in_turn(&check, target.as_ref(), &profile, &turn);
+                let outcome = judge_in_turn(&check, target.as_ref(), &profile, &TURN);
                 let record = record(&check, &outcome, started.elapsed());
                 records.lock().expect("records lock").push(record);
                 match outcome {
@@ -74,6 +73,11 @@ pub fn trials(
     trials.sort_by(|a, b| a.name().cmp(b.name()));
     trials
 }
+
+/// Taken for reading by every check and for writing by exclusive ones, across
+/// all targets of the process: a burst on one target must not share the CPU with
+/// checks on another.
+static TURN: RwLock<()> = RwLock::new(());
 
 /// Judges `check` holding `turn`: the write side for exclusive checks, the read side otherwise.
 fn judge_in_turn(

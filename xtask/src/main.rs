@@ -3,6 +3,7 @@
 mod bench;
 mod codegen;
 mod flags;
+mod image;
 mod model;
 mod test;
 #[cfg(test)]
@@ -20,6 +21,7 @@ fn main() -> anyhow::Result<()> {
         flags::Command::Validate(cmd) => cmd.run(&sh),
         flags::Command::Test(cmd) => cmd.run(&sh),
         flags::Command::Model(cmd) => cmd.run(&sh),
+        flags::Command::Image(cmd) => cmd.run(&sh),
         flags::Command::Bench(cmd) => cmd.run(&sh),
         flags::Command::Codegen(cmd) => cmd.run(&sh),
     }

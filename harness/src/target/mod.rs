@@ -1,8 +1,10 @@
 //! Targets: how to reach a service and what the harness can do with it.
 
+mod container;
 mod process;
 mod url;
 
+pub use container::{ContainerConfig, ContainerTarget, SERVICE_PORT, ServiceImage};
 pub use process::{ProcessConfig, ProcessTarget};
 pub use url::UrlTarget;
 

@@ -5,5 +5,6 @@ mod broken;
 mod catalog;
 mod checks;
 mod cli;
+mod containers;
 mod lifecycle;
 mod snapshots;

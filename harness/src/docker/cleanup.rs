@@ -1,0 +1,134 @@
+//! Removing what a run created: this run's containers on SIGINT or SIGTERM, and
+//! the containers of runs whose harness process died (SIGKILL, a crash) at the
+//! next start. Containers are found by their `gauntlet.run` and `gauntlet.pid`
+//! labels; drop (testcontainers) removes them on every other path.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use testcontainers::bollard::query_parameters::{ListContainersOptions, RemoveContainerOptions};
+
+use super::{Engine, PID_LABEL, RUN_LABEL, process_alive, run_id};
+
+/// A container's labels.
+pub type Labels = HashMap<String, String>;
+
+/// The ids of the containers (running or not) carrying `label=value`, or just
+/// `label` when `value` is `None`, with their labels.
+pub fn labelled(
+    engine: &Engine,
+    label: &str,
+    value: Option<&str>,
+) -> Result<Vec<(String, Labels)>, String> {
+    let client = engine.client()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let filter = match value {
+        Some(value) => format!("{label}={value}"),
+        None => label.to_owned(),
+    };
+    let options = ListContainersOptions {
+        all: true,
+        filters: Some(HashMap::from([("label".to_owned(), vec![filter])])),
+        ..Default::default()
+    };
+    let found = runtime
+        .block_on(client.list_containers(Some(options)))
+        .map_err(|e| format!("listing containers: {e}"))?;
+    Ok(found.into_iter().filter_map(|c| Some((c.id?, c.labels.unwrap_or_default()))).collect())
+}
+
+/// Removes every container carrying `label=value` (or just `label` when `value`
+/// is `None`) for which `keep` says no; returns how many went.
+pub fn remove_labelled(
+    engine: &Engine,
+    label: &str,
+    value: Option<&str>,
+    keep: impl Fn(&Labels) -> bool,
+) -> usize {
+    let Ok(found) = labelled(engine, label, value) else { return 0 };
+    let Ok(client) = engine.client() else { return 0 };
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+        return 0;
+    };
+    let mut removed = 0;
+    for (id, labels) in found {
+        if keep(&labels) {
+            continue;
+        }
+        let force = RemoveContainerOptions { force: true, v: true, ..Default::default() };
+        if runtime.block_on(client.remove_container(&id, Some(force))).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// Removes the containers of runs whose harness process no longer exists.
+pub fn sweep_dead_runs(engine: &Engine) -> usize {
+    let swept = remove_labelled(engine, RUN_LABEL, None, |labels| {
+        labels.get(PID_LABEL).and_then(|p| p.parse().ok()).is_some_and(process_alive)
+    });
+    if swept > 0 {
+        eprintln!("gauntlet: removed {swept} container(s) left by runs that died");
+    }
+    swept
+}
+
+/// Set once SIGINT or SIGTERM arrived.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Call on the way out of `main`: when an interrupt is being handled, waits for
+/// its clean-up to end the process (with 128 + the signal) instead of racing it
+/// with another exit code.
+pub fn settle() {
+    while INTERRUPTED.load(Ordering::SeqCst) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// The write end of the pipe the signal handler reports to.
+static SIGNAL_PIPE: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+
+/// Writes the signal's number into the pipe: the only work a handler may do.
+extern "C" fn on_signal(signal: libc::c_int) {
+    let byte = signal as u8;
+    // SAFETY: write(2) is async-signal-safe; the fd stays open for the process's life.
+    unsafe { libc::write(SIGNAL_PIPE.load(Ordering::Relaxed), (&raw const byte).cast(), 1) };
+}
+
+/// Handles SIGINT and SIGTERM: a handler reports the signal through a pipe to a
+/// thread that removes this run's containers and exits with 128 + the signal, as
+/// a shell reports it. Handlers, unlike blocked signal masks, do not survive
+/// `exec`, so the services the harness starts still get their signals.
+pub fn remove_on_interrupt(engine: Engine) {
+    let mut fds = [0; 2];
+    // SAFETY: pipe(2) fills the two fds of a local array.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        eprintln!("gauntlet: no clean-up on interrupt: {}", std::io::Error::last_os_error());
+        return;
+    }
+    SIGNAL_PIPE.store(fds[1], Ordering::Relaxed);
+    let read_fd = fds[0];
+    let spawned = std::thread::Builder::new().name("gauntlet-interrupt".into()).spawn(move || {
+        let mut byte = 0u8;
+        // SAFETY: read(2) of one byte into a local from the pipe made above.
+        if unsafe { libc::read(read_fd, (&raw mut byte).cast(), 1) } != 1 {
+            return;
+        }
+        INTERRUPTED.store(true, Ordering::SeqCst);
+        let removed = remove_labelled(&engine, RUN_LABEL, Some(run_id()), |_| false);
+        eprintln!("gauntlet: interrupted; removed this run's {removed} container(s)");
+        std::process::exit(128 + i32::from(byte));
+    });
+    if let Err(e) = spawned {
+        eprintln!("gauntlet: no clean-up on interrupt: {e}");
+        return;
+    }
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: installs a handler that only calls write(2).
+        unsafe { libc::signal(signal, on_signal as *const () as libc::sighandler_t) };
+    }
+}

@@ -1,0 +1,269 @@
+//! The service image: a build context assembled from the `gauntlet-service`
+//! binary (stripped), exactly the shared libraries it links and the model files,
+//! built `FROM scratch` with `manifests/Dockerfile` through the docker CLI.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The image name the harness builds and the container target starts by default.
+pub const NAME: &str = "gauntlet-service";
+/// The tag the container target starts when none is given.
+pub const DEV_TAG: &str = "dev";
+/// The model files the service reads; nothing else of the model folder goes in.
+pub const MODEL_FILES: &[&str] = &[
+    "config.json",
+    "model.safetensors",
+    "tokenizer.json",
+    "sentence_bert_config.json",
+    "1_Pooling/config.json",
+];
+
+/// What to build.
+#[derive(Debug, Clone)]
+pub struct ImageSpec {
+    /// The `gauntlet-service` binary.
+    pub binary: PathBuf,
+    /// The model folder.
+    pub model_dir: PathBuf,
+    /// The Dockerfile (`manifests/Dockerfile`).
+    pub dockerfile: PathBuf,
+    /// Where the build context is assembled (emptied first).
+    pub context_dir: PathBuf,
+    /// Full references to tag, e.g. `gauntlet-service:0.1.0`.
+    pub tags: Vec<String>,
+    /// `org.opencontainers.image.version`.
+    pub version: String,
+    /// `org.opencontainers.image.revision` (a commit).
+    pub revision: String,
+    /// `org.opencontainers.image.created` (RFC 3339).
+    pub created: String,
+}
+
+/// Why an image could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file the image needs is missing.
+    #[error("{0}")]
+    Missing(String),
+    /// Reading or writing the build context failed.
+    #[error("assembling the build context in {path}: {source}")]
+    Context {
+        /// The file or folder involved.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A tool (ldd, strip, docker) failed.
+    #[error("{tool}: {message}")]
+    Tool {
+        /// The program.
+        tool: &'static str,
+        /// What it said.
+        message: String,
+    },
+}
+
+/// Result of image work.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl ImageSpec {
+    /// The reference service's image for this checkout: the binary beside the
+    /// running executable (or `GAUNTLET_SERVICE_BIN`), the workspace's model (or
+    /// `GAUNTLET_MODEL_DIR`), tagged `gauntlet-service:dev`, the context under
+    /// `target/image/context`.
+    pub fn for_checkout(binary: PathBuf, model_dir: PathBuf) -> Self {
+        let root = workspace_root();
+        Self {
+            binary,
+            model_dir,
+            dockerfile: root.join("manifests/Dockerfile"),
+            context_dir: root.join("target/image/context"),
+            tags: vec![format!("{NAME}:{DEV_TAG}")],
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            revision: git_revision(&root),
+            created: created_now(),
+        }
+    }
+}
+
+/// Assembles the context and builds the image; returns the image id.
+pub fn build(spec: &ImageSpec) -> Result<String> {
+    assemble(spec)?;
+    let mut docker = Command::new("docker");
+    docker.arg("build").arg("--quiet").arg("--file").arg(&spec.dockerfile);
+    for (name, value) in
+        [("VERSION", &spec.version), ("REVISION", &spec.revision), ("CREATED", &spec.created)]
+    {
+        docker.arg("--build-arg").arg(format!("{name}={value}"));
+    }
+    for tag in &spec.tags {
+        docker.arg("--tag").arg(tag);
+    }
+    docker.arg(&spec.context_dir);
+    let id = run("docker", &mut docker)?;
+    Ok(id.trim().to_owned())
+}
+
+/// Writes the build context: `gauntlet-service` (stripped), `rootfs/` with the
+/// shared libraries at their paths, `model/` with [`MODEL_FILES`].
+pub fn assemble(spec: &ImageSpec) -> Result<()> {
+    let ctx = &spec.context_dir;
+    if !spec.binary.is_file() {
+        return Err(Error::Missing(format!(
+            "no service binary at {}: build it with `cargo build --release -p gauntlet-service`",
+            spec.binary.display()
+        )));
+    }
+    if ctx.exists() {
+        std::fs::remove_dir_all(ctx)
+            .map_err(|source| Error::Context { path: ctx.clone(), source })?;
+    }
+    create_dir(ctx)?;
+    let binary = ctx.join("gauntlet-service");
+    run(
+        "strip",
+        Command::new("strip").arg("--strip-all").arg("-o").arg(&binary).arg(&spec.binary),
+    )?;
+    for library in shared_libraries(&spec.binary)? {
+        let inside = ctx.join("rootfs").join(library.strip_prefix("/").unwrap_or(&library));
+        copy(&library, &inside)?;
+    }
+    for file in MODEL_FILES {
+        let from = spec.model_dir.join(file);
+        if !from.is_file() {
+            return Err(Error::Missing(format!(
+                "the model lacks {}: run `cargo xtask model`",
+                from.display()
+            )));
+        }
+        copy(&from, &ctx.join("model").join(file))?;
+    }
+    Ok(())
+}
+
+/// The shared libraries `binary` loads, with the loader, as `ldd` resolves them
+/// (the vDSO, which lives in the kernel, left out).
+pub fn shared_libraries(binary: &Path) -> Result<Vec<PathBuf>> {
+    let out = run("ldd", Command::new("ldd").arg(binary))?;
+    Ok(parse_ldd(&out))
+}
+
+/// The absolute paths in `ldd` output.
+pub fn parse_ldd(out: &str) -> Vec<PathBuf> {
+    out.lines()
+        .filter_map(|line| {
+            let path = match line.split_once("=>") {
+                Some((_, resolved)) => resolved.split_whitespace().next()?,
+                None => line.split_whitespace().next()?,
+            };
+            path.starts_with('/').then(|| PathBuf::from(path))
+        })
+        .collect()
+}
+
+/// The workspace root of this checkout (known at compile time).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn git_revision(root: &Path) -> String {
+    Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Now as RFC 3339 UTC, or `SOURCE_DATE_EPOCH` when set (reproducible builds).
+fn created_now() -> String {
+    let seconds = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0)
+        });
+    rfc3339(seconds)
+}
+
+/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn rfc3339(seconds: u64) -> String {
+    let days = (seconds / 86_400) as i64;
+    let rest = seconds % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3_600,
+        rest % 3_600 / 60,
+        rest % 60
+    )
+}
+
+fn run(tool: &'static str, command: &mut Command) -> Result<String> {
+    let out = command
+        .output()
+        .map_err(|e| Error::Tool { tool, message: format!("could not run it: {e}") })?;
+    if !out.status.success() {
+        return Err(Error::Tool {
+            tool,
+            message: format!("{}: {}", out.status, String::from_utf8_lossy(&out.stderr).trim()),
+        });
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn create_dir(path: &Path) -> Result<()> {
+    std::fs::create_dir_all(path).map_err(|source| Error::Context { path: path.to_owned(), source })
+}
+
+fn copy(from: &Path, to: &Path) -> Result<()> {
+    if let Some(parent) = to.parent() {
+        create_dir(parent)?;
+    }
+    std::fs::copy(from, to).map_err(|source| Error::Context { path: from.to_owned(), source })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ldd_output_gives_libraries_and_loader_but_not_the_vdso() {
+        let out = "\tlinux-vdso.so.1 (0x00007ffd)\n\
+                   \tlibgcc_s.so.1 => /lib/x86_64-linux-gnu/libgcc_s.so.1 (0x00007f87)\n\
+                   \tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f86)\n\
+                   \t/lib64/ld-linux-x86-64.so.2 (0x00007f87)\n";
+        assert_eq!(
+            parse_ldd(out),
+            vec![
+                PathBuf::from("/lib/x86_64-linux-gnu/libgcc_s.so.1"),
+                PathBuf::from("/lib/x86_64-linux-gnu/libc.so.6"),
+                PathBuf::from("/lib64/ld-linux-x86-64.so.2"),
+            ]
+        );
+    }
+
+    #[test]
+    fn dates_are_rfc3339() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_795_478_400 + 3_661), "2026-11-24T01:01:01Z");
+    }
+}

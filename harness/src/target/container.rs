@@ -1,0 +1,340 @@
+//! The `container` target: the service image started by testcontainers on the
+//! local Docker engine, the way an orchestrator would (read-only root
+//! filesystem, every capability dropped, a memory limit), ready when
+//! `/health/ready` answers 200; bollard does the rest (signals, restarts, logs).
+
+use std::time::{Duration, Instant};
+
+use testcontainers::bollard::Docker;
+use testcontainers::bollard::query_parameters::{
+    InspectContainerOptions, KillContainerOptions, RestartContainerOptions,
+};
+use testcontainers::core::wait::HttpWaitStrategy;
+use testcontainers::core::{ContainerPort, IntoContainerPort, WaitFor};
+use testcontainers::runners::SyncRunner;
+use testcontainers::{Container, Image, ImageExt};
+
+use super::{Error, Private, Result, Target};
+use crate::check::Capability;
+use crate::docker::{self, Engine, RUN_LABEL};
+
+/// The port the service listens on inside the image.
+pub const SERVICE_PORT: u16 = 8080;
+
+/// The reference service's image for testcontainers: pinned name and tag, ready
+/// on HTTP 200 from `/health/ready`.
+#[derive(Debug, Clone)]
+pub struct ServiceImage {
+    name: String,
+    tag: String,
+    ports: [ContainerPort; 1],
+}
+
+impl Default for ServiceImage {
+    /// `gauntlet-service:dev`, as `gauntlet image` tags it.
+    fn default() -> Self {
+        Self {
+            name: crate::image::NAME.into(),
+            tag: crate::image::DEV_TAG.into(),
+            ports: [SERVICE_PORT.tcp()],
+        }
+    }
+}
+
+impl ServiceImage {
+    /// The image `reference` (`name:tag`; the tag defaults to `dev`).
+    pub fn from_reference(reference: &str) -> Self {
+        let (name, tag) = match reference.rsplit_once(':') {
+            Some((name, tag)) if !tag.contains('/') => (name, tag),
+            _ => (reference, crate::image::DEV_TAG),
+        };
+        Self::default().with_name(name).with_tag(tag)
+    }
+
+    /// Another image name.
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Another tag.
+    pub fn with_tag(mut self, tag: impl Into<String>) -> Self {
+        self.tag = tag.into();
+        self
+    }
+
+    /// `name:tag`.
+    pub fn reference(&self) -> String {
+        format!("{}:{}", self.name, self.tag)
+    }
+}
+
+impl Image for ServiceImage {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn tag(&self) -> &str {
+        &self.tag
+    }
+
+    fn ready_conditions(&self) -> Vec<WaitFor> {
+        vec![WaitFor::http(
+            HttpWaitStrategy::new("/health/ready")
+                .with_port(SERVICE_PORT.tcp())
+                .with_expected_status_code(200u16)
+                .with_poll_interval(Duration::from_millis(50)),
+        )]
+    }
+
+    fn expose_ports(&self) -> &[ContainerPort] {
+        &self.ports
+    }
+}
+
+/// How to start the container.
+#[derive(Debug, Clone)]
+pub struct ContainerConfig {
+    /// The image.
+    pub image: ServiceImage,
+    /// The memory limit, in bytes.
+    pub memory_limit: i64,
+    /// Longest wait for readiness.
+    pub ready_timeout: Duration,
+    /// Extra `serve` arguments.
+    pub args: Vec<String>,
+}
+
+impl Default for ContainerConfig {
+    fn default() -> Self {
+        Self {
+            image: ServiceImage::default(),
+            memory_limit: 1 << 30,
+            ready_timeout: Duration::from_secs(120),
+            args: Vec::new(),
+        }
+    }
+}
+
+/// A running container, removed on drop.
+pub struct ContainerTarget {
+    config: ContainerConfig,
+    container: Container<ServiceImage>,
+    client: Docker,
+    runtime: tokio::runtime::Runtime,
+    name: String,
+    base: String,
+    transcript: Vec<(Duration, u16)>,
+}
+
+impl ContainerTarget {
+    /// Starts the image on the engine [`docker::prepare`] found, labelled with
+    /// this run's id, and waits until `/health/ready` answers 200.
+    pub fn start(config: &ContainerConfig) -> Result<Self> {
+        let engine = engine()?;
+        let client = engine.client().map_err(Error::Start)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Start(format!("a runtime for bollard: {e}")))?;
+        let host_port = free_port()?;
+        let base = format!("http://127.0.0.1:{host_port}");
+        let instance = format!("{}-{host_port}", docker::run_id());
+        let watcher = watch_readiness(engine.clone(), instance.clone(), config.ready_timeout);
+        let memory = config.memory_limit;
+        let mut cmd = vec!["serve".to_owned()];
+        cmd.extend(config.args.iter().cloned());
+        let container = config
+            .image
+            .clone()
+            .with_cmd(cmd)
+            .with_mapped_port(host_port, SERVICE_PORT.tcp())
+            .with_label(RUN_LABEL, docker::run_id())
+            .with_label(docker::INSTANCE_LABEL, instance)
+            .with_label(docker::PID_LABEL, std::process::id().to_string())
+            .with_readonly_rootfs(true)
+            .with_cap_drop("ALL")
+            .with_security_opt("no-new-privileges")
+            .with_host_config_modifier(move |host| host.memory = Some(memory))
+            .with_startup_timeout(config.ready_timeout)
+            .start()
+            .map_err(|e| Error::Start(format!("starting {}: {e}", config.image.reference())))?;
+        let transcript = watcher.join().unwrap_or_default();
+        Ok(Self {
+            config: config.clone(),
+            container,
+            client,
+            runtime,
+            name: format!("container={}", config.image.reference()),
+            base,
+            transcript,
+        })
+    }
+
+    /// The container's id.
+    pub fn id(&self) -> &str {
+        self.container.id()
+    }
+
+    /// The container's log lines so far, stdout then stderr.
+    pub fn logs(&self) -> Vec<String> {
+        [self.container.stdout_to_vec(), self.container.stderr_to_vec()]
+            .into_iter()
+            .flat_map(|bytes| {
+                String::from_utf8_lossy(&bytes.unwrap_or_default())
+                    .lines()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    fn inspect_state(&self) -> Option<(bool, Option<i64>)> {
+        let inspect = self
+            .runtime
+            .block_on(self.client.inspect_container(self.id(), None::<InspectContainerOptions>))
+            .ok()?;
+        let state = inspect.state?;
+        Some((state.running.unwrap_or(false), state.exit_code))
+    }
+}
+
+impl Target for ContainerTarget {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    fn capabilities(&self) -> &[Capability] {
+        if self.transcript.is_empty() {
+            &[Capability::Signals]
+        } else {
+            &[Capability::StartupObserved, Capability::Signals]
+        }
+    }
+
+    fn startup_transcript(&self) -> Option<&[(Duration, u16)]> {
+        Some(&self.transcript).filter(|t| !t.is_empty()).map(Vec::as_slice)
+    }
+
+    fn spawn_private(&self) -> Option<Result<Box<dyn Private>>> {
+        Some(ContainerTarget::start(&self.config).map(|t| Box::new(t) as Box<dyn Private>))
+    }
+}
+
+impl Private for ContainerTarget {
+    fn signal(&self, signal: i32) -> std::result::Result<(), String> {
+        let options = KillContainerOptions { signal: signal.to_string() };
+        self.runtime
+            .block_on(self.client.kill_container(self.id(), Some(options)))
+            .map_err(|e| format!("docker kill --signal {signal}: {e}"))
+    }
+
+    fn wait_exit(&self, timeout: Duration) -> Option<i32> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match self.inspect_state() {
+                Some((false, code)) => {
+                    // Docker reports 128 + n for a death by signal n.
+                    return code.filter(|c| *c < 128).map(|c| c as i32);
+                }
+                _ if Instant::now() >= deadline => return None,
+                _ => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+    }
+
+    fn restart(&self) -> std::result::Result<Duration, String> {
+        let started = Instant::now();
+        self.runtime
+            .block_on(self.client.restart_container(self.id(), None::<RestartContainerOptions>))
+            .map_err(|e| format!("docker restart: {e}"))?;
+        let url = format!("{}/health/ready", self.base);
+        let client = crate::http::client();
+        loop {
+            if client.get(&url).send().is_ok_and(|r| r.status() == 200) {
+                return Ok(started.elapsed());
+            }
+            if started.elapsed() > self.config.ready_timeout {
+                return Err(format!(
+                    "not ready within {:?} after the restart",
+                    self.config.ready_timeout
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// Polls the readiness of the container labelled `instance` every 5 ms, on its
+/// own thread, from before it is created until it answers 200 (or `timeout`).
+/// It polls the container's bridge address, not the published port: the port
+/// proxy holds early connections open and would hide the 503s. Times count from
+/// the start request; polls before the service first answers (the container not
+/// yet running or listening) are left out, as the process target starts polling
+/// once the service logged `listening`. Empty when the bridge address cannot be
+/// reached from here (Docker Desktop, for one).
+fn watch_readiness(
+    engine: Engine,
+    instance: String,
+    timeout: Duration,
+) -> std::thread::JoinHandle<Vec<(Duration, u16)>> {
+    std::thread::spawn(move || {
+        let started = Instant::now();
+        let client = crate::http::client();
+        let mut url = None;
+        let mut transcript = Vec::new();
+        while started.elapsed() < timeout {
+            let Some(ready_url) = &url else {
+                url = docker::bridge_address(&engine, &instance)
+                    .map(|ip| format!("http://{ip}:{SERVICE_PORT}/health/ready"));
+                std::thread::sleep(Duration::from_millis(5));
+                continue;
+            };
+            let status = client
+                .get(ready_url)
+                .timeout(Duration::from_secs(2))
+                .send()
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0);
+            if status != 0 || !transcript.is_empty() {
+                transcript.push((started.elapsed(), status));
+            }
+            if status == 200 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        transcript
+    })
+}
+
+/// The engine [`docker::prepare`] found, or the reason the target cannot start.
+fn engine() -> Result<Engine> {
+    match docker::prepared() {
+        Some(Ok(engine)) => Ok(engine.clone()),
+        Some(Err(why)) => Err(Error::Config(format!("--target container: {why}"))),
+        None => Err(Error::Config(
+            "--target container: gauntlet::docker::prepare was not called at the start of main"
+                .into(),
+        )),
+    }
+}
+
+/// A port on 127.0.0.1 that is free now, so the mapping (and the base URL)
+/// survives restarts.
+fn free_port() -> Result<u16> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| Error::Start(format!("finding a free port: {e}")))
+}
+
+impl std::fmt::Debug for ContainerTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContainerTarget").field("id", &self.id()).field("base", &self.base).finish()
+    }
+}

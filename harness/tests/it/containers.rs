@@ -1,0 +1,127 @@
+//! The container target's housekeeping on the real Docker engine: every
+//! container a run creates is labelled and gone when the run ends, whether a
+//! check failed, the run was interrupted, or it was killed (then the next run
+//! sweeps it). Without an engine these tests say why they did not run, and in
+//! CI (`CI=true`) they fail.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+use gauntlet::docker::{self, Engine, PID_LABEL};
+
+/// The engine, or `None` after saying why the test does not run here.
+fn engine() -> Option<Engine> {
+    match Engine::locate() {
+        Ok(engine) => Some(engine),
+        Err(why) if docker::in_ci() => panic!("CI=true and {why}"),
+        Err(why) => {
+            eprintln!("not run: {why}");
+            None
+        }
+    }
+}
+
+/// Builds `gauntlet-service:dev` from the binary under test, once.
+fn build_image() {
+    static BUILD: Once = Once::new();
+    BUILD.call_once(|| {
+        let out = Command::new(env!("CARGO_BIN_EXE_gauntlet")).arg("image").output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    });
+}
+
+fn gauntlet(args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Containers (running or not) created by the harness process `pid`.
+fn containers_of(engine: &Engine, pid: u32) -> usize {
+    docker::labelled(engine, PID_LABEL, Some(&pid.to_string())).unwrap().len()
+}
+
+fn wait_for_a_container(engine: &Engine, pid: u32) {
+    let started = Instant::now();
+    while containers_of(engine, pid) == 0 {
+        assert!(started.elapsed() < Duration::from_secs(120), "run {pid} started no container");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn signal(child: &Child, signal: i32) {
+    // SAFETY: kill(2) on a child this test spawned and has not reaped.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
+}
+
+#[test]
+fn labelled_containers_never_outlive_their_run() {
+    let Some(engine) = engine() else { return };
+    build_image();
+
+    // A failing check: exit 1, and the container is gone.
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("strict.yaml");
+    std::fs::write(&profile, "name: strict\nthresholds:\n  ready_budget: 1ms\n").unwrap();
+    let run = gauntlet(&[
+        "run",
+        "--target",
+        "container",
+        "--profile",
+        profile.to_str().unwrap(),
+        "--",
+        "probe.ready.time-to-ready",
+    ]);
+    let pid = run.id();
+    let out = run.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(containers_of(&engine, pid), 0, "a failing run left its container");
+
+    // Interrupted (Ctrl-C): exit 130, and the container is gone.
+    let run = gauntlet(&["run", "--target", "container"]);
+    wait_for_a_container(&engine, run.id());
+    signal(&run, libc::SIGINT);
+    let pid = run.id();
+    let out = run.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted; removed"), "{stderr}");
+    assert_eq!(containers_of(&engine, pid), 0, "an interrupted run left its container");
+
+    // Killed: the container stays behind until the next run sweeps it.
+    let mut run = gauntlet(&["run", "--target", "container"]);
+    wait_for_a_container(&engine, run.id());
+    signal(&run, libc::SIGKILL);
+    run.wait().unwrap();
+    let killed = run.id();
+    assert!(containers_of(&engine, killed) > 0, "SIGKILL cannot clean up; the sweep must");
+    let next = gauntlet(&["run", "--target", "container", "--", "probe.startup.ok"]);
+    let out = next.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("left by runs that died"), "{stderr}");
+    assert_eq!(
+        containers_of(&engine, killed),
+        0,
+        "the next run did not sweep the dead run's container"
+    );
+}
+
+#[test]
+fn an_unreachable_engine_is_a_usage_error_naming_docker() {
+    let out = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args(["run", "--target", "container"])
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("Docker engine at /nonexistent/docker.sock is not reachable"),
+        "{stderr}"
+    );
+}
