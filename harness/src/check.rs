@@ -29,6 +29,8 @@ pub struct Thresholds {
     pub load_min_throughput: f64,
     /// Generated bodies per fuzzed route.
     pub fuzz_cases: u32,
+    /// Largest image accepted, in bytes.
+    pub image_size: u64,
 }
 
 impl Default for Thresholds {
@@ -43,6 +45,7 @@ impl Default for Thresholds {
             load_max_error_rate: 0.0,
             load_min_throughput: 5.0,
             fuzz_cases: 64,
+            image_size: 120_000_000,
         }
     }
 }
@@ -71,6 +74,8 @@ pub enum Family {
     Load,
     /// Generated request bodies.
     Fuzz,
+    /// The image the service ships in.
+    Image,
     /// Answers held against reviewed insta snapshots.
     Snapshot,
 }
@@ -94,6 +99,7 @@ impl Family {
             Self::Api => "api",
             Self::Load => "load",
             Self::Fuzz => "fuzz",
+            Self::Image => "image",
             Self::Snapshot => "snapshot",
         }
     }
@@ -103,17 +109,23 @@ impl Family {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Capability {
+    /// The service answers HTTP at the target's base URL.
+    Http,
     /// The harness started the service and watched its readiness from the first moment.
     StartupObserved,
     /// The harness can start private instances and signal them.
     Signals,
+    /// The target is an image whose metadata and files the harness can read.
+    Image,
 }
 
 impl fmt::Display for Capability {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Self::Http => f.write_str("http"),
             Self::StartupObserved => f.write_str("startup-observed"),
             Self::Signals => f.write_str("signals"),
+            Self::Image => f.write_str("image"),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod image;
 pub mod profile;
 pub mod report;
 pub mod runner;
+pub mod secrets;
 pub mod target;
 
 pub use check::{Capability, Check, Family, Level, Outcome, Thresholds};

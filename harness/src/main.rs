@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex};
 use clap::{Parser, Subcommand};
 use gauntlet::image::ImageSpec;
 use gauntlet::target::{
-    self, ContainerConfig, ContainerTarget, ProcessConfig, ProcessTarget, ServiceImage, UrlTarget,
+    self, ContainerConfig, ContainerTarget, ImageTarget, ProcessConfig, ProcessTarget,
+    ServiceImage, UrlTarget,
 };
 use gauntlet::{Profile, Target, checks, report, runner};
 
@@ -34,7 +35,8 @@ enum Command {
     /// Run the checks against a target.
     Run {
         /// `process` (start gauntlet-service here), `url=<base URL>`, or
-        /// `container[=IMAGE]` (default gauntlet-service:dev, built when missing).
+        /// `container[=IMAGE]` (default gauntlet-service:dev, built when missing), or
+        /// `image=IMAGE` (the image checks only, without running it).
         #[arg(long)]
         target: String,
         /// A built-in profile (reference, openai-compatible) or a YAML file.
@@ -198,8 +200,15 @@ fn open(spec: &str) -> target::Result<Arc<dyn Target>> {
         Some(("url", base)) => Ok(Arc::new(UrlTarget::connect(base)?)),
         None if spec == "container" => open_container(None),
         Some(("container", image)) => open_container(Some(image)),
+        Some(("image", reference)) => {
+            // SAFETY: called from main's thread before any other thread starts.
+            if let Err(why) = unsafe { gauntlet::docker::prepare() } {
+                return Err(target::Error::Config(format!("--target image: {why}")));
+            }
+            Ok(Arc::new(ImageTarget::open(reference)?))
+        }
         _ => Err(target::Error::Config(format!(
-            "--target {spec}: unknown target (use `process`, `url=<base URL>` or `container[=IMAGE]`)"
+            "--target {spec}: unknown target (use `process`, `url=<base URL>`, `container[=IMAGE]` or `image=IMAGE`)"
         ))),
     }
 }

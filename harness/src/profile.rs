@@ -96,6 +96,7 @@ struct ThresholdsDoc {
     load_max_error_rate: Option<f64>,
     load_min_throughput: Option<f64>,
     fuzz_cases: Option<u32>,
+    image_size_mb: Option<f64>,
 }
 
 impl Profile {
@@ -160,6 +161,7 @@ impl Profile {
                 load_max_error_rate: t.load_max_error_rate.unwrap_or(defaults.load_max_error_rate),
                 load_min_throughput: t.load_min_throughput.unwrap_or(defaults.load_min_throughput),
                 fuzz_cases: t.fuzz_cases.unwrap_or(defaults.fuzz_cases),
+                image_size: t.image_size_mb.map_or(defaults.image_size, |mb| (mb * 1e6) as u64),
             },
         })
     }

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::check::{Check, Family, Level, Outcome};
+use crate::check::{Capability, Check, Family, Level, Outcome};
 use crate::http::{client, clip, get_json, post_json};
 use crate::profile::Profile;
 use crate::target::Target;
@@ -33,7 +33,7 @@ pub(super) const CHECKS: &[Check] = &[
         family: Family::Api,
         level: Level::Must,
         description: "POST /v1/embeddings answers per the OpenAI response schema, for float and base64 encodings",
-        needs: &[],
+        needs: &[Capability::Http],
         exclusive: false,
         run: openai_schema,
     },
@@ -42,7 +42,7 @@ pub(super) const CHECKS: &[Check] = &[
         family: Family::Api,
         level: Level::Must,
         description: "POST /embed answers per the TEI response schema",
-        needs: &[],
+        needs: &[Capability::Http],
         exclusive: false,
         run: tei_schema,
     },
@@ -51,7 +51,7 @@ pub(super) const CHECKS: &[Check] = &[
         family: Family::Api,
         level: Level::Must,
         description: "the startup, readiness and liveness probes answer per the health schema",
-        needs: &[],
+        needs: &[Capability::Http],
         exclusive: false,
         run: health_schema,
     },
@@ -60,7 +60,7 @@ pub(super) const CHECKS: &[Check] = &[
         family: Family::Api,
         level: Level::Must,
         description: "bad requests, unknown routes and wrong methods get a 4xx JSON error per the error schema",
-        needs: &[],
+        needs: &[Capability::Http],
         exclusive: false,
         run: errors_schema,
     },
@@ -69,7 +69,7 @@ pub(super) const CHECKS: &[Check] = &[
         family: Family::Api,
         level: Level::Must,
         description: "GET /info answers per the info schema (model, dimension, device, version, limits)",
-        needs: &[],
+        needs: &[Capability::Http],
         exclusive: false,
         run: info_schema,
     },
@@ -78,7 +78,7 @@ pub(super) const CHECKS: &[Check] = &[
         family: Family::Api,
         level: Level::Must,
         description: "GET /metrics parses as Prometheus text and carries the required series",
-        needs: &[],
+        needs: &[Capability::Http],
         exclusive: false,
         run: metrics_series,
     },
@@ -87,7 +87,7 @@ pub(super) const CHECKS: &[Check] = &[
         family: Family::Api,
         level: Level::Must,
         description: "GET /openapi.json serves exactly schemas/openapi.json",
-        needs: &[],
+        needs: &[Capability::Http],
         exclusive: false,
         run: openapi_matches,
     },

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::check::{Check, Family, Level, Outcome};
+use crate::check::{Capability, Check, Family, Level, Outcome};
 use crate::http::{get_json, post_json};
 use crate::profile::Profile;
 use crate::target::Target;
@@ -13,7 +13,7 @@ pub(super) const CHECKS: &[Check] = &[
         family: Family::Embeddings,
         level: Level::Must,
         description: "every vector from /v1/embeddings has length 1 within 1e-4",
-        needs: &[],
+        needs: &[Capability::Http],
         exclusive: false,
         run: unit_norm,
     },
@@ -22,7 +22,7 @@ pub(super) const CHECKS: &[Check] = &[
         family: Family::Embeddings,
         level: Level::Must,
         description: "the same input twice gives the same vector (cosine >= 0.9999)",
-        needs: &[],
+        needs: &[Capability::Http],
         exclusive: false,
         run: determinism,
     },
@@ -31,7 +31,7 @@ pub(super) const CHECKS: &[Check] = &[
         family: Family::Embeddings,
         level: Level::Must,
         description: "a sentence alone and inside a batch agree (cosine >= 0.9999)",
-        needs: &[],
+        needs: &[Capability::Http],
         exclusive: false,
         run: batch_invariance,
     },
@@ -40,7 +40,7 @@ pub(super) const CHECKS: &[Check] = &[
         family: Family::Embeddings,
         level: Level::Must,
         description: "a paraphrase pair is closer than an unrelated pair, by at least 0.2 in cosine",
-        needs: &[],
+        needs: &[Capability::Http],
         exclusive: false,
         run: semantic,
     },
@@ -49,7 +49,7 @@ pub(super) const CHECKS: &[Check] = &[
         family: Family::Embeddings,
         level: Level::Must,
         description: "every vector has the dimension GET /info reports",
-        needs: &[],
+        needs: &[Capability::Http],
         exclusive: false,
         run: dimension,
     },

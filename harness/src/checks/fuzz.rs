@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use serde_json::{Value, json};
 
-use crate::check::{Check, Family, Level, Outcome};
+use crate::check::{Capability, Check, Family, Level, Outcome};
 use crate::http::{client, clip, get_json};
 use crate::profile::Profile;
 use crate::target::Target;
@@ -18,7 +18,7 @@ pub(super) const CHECKS: &[Check] = &[
         family: Family::Fuzz,
         level: Level::Must,
         description: "generated bodies at POST /v1/embeddings never get a 5xx or a non-JSON error",
-        needs: &[],
+        needs: &[Capability::Http],
         exclusive: false,
         run: |t, p| fuzz(t, p, "/v1/embeddings", "input"),
     },
@@ -27,7 +27,7 @@ pub(super) const CHECKS: &[Check] = &[
         family: Family::Fuzz,
         level: Level::Must,
         description: "generated bodies at POST /embed never get a 5xx or a non-JSON error",
-        needs: &[],
+        needs: &[Capability::Http],
         exclusive: false,
         run: |t, p| fuzz(t, p, "/embed", "inputs"),
     },

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::check::{Check, Family, Level, Outcome, Thresholds};
+use crate::check::{Capability, Check, Family, Level, Outcome, Thresholds};
 use crate::profile::Profile;
 use crate::target::Target;
 
@@ -18,7 +18,7 @@ pub(super) const CHECKS: &[Check] = &[
         family: Family::Load,
         level: Level::Must,
         description: "a burst of concurrent requests meets the profile's throughput, p99 and error-rate limits",
-        needs: &[],
+        needs: &[Capability::Http],
         exclusive: true,
         run: |t, p| {
             let burst = burst(t, &p.thresholds, None);
@@ -30,7 +30,7 @@ pub(super) const CHECKS: &[Check] = &[
         family: Family::Probe,
         level: Level::Must,
         description: "liveness keeps answering 200 while a load burst runs",
-        needs: &[],
+        needs: &[Capability::Http],
         exclusive: true,
         run: live_under_load,
     },

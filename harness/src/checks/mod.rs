@@ -3,6 +3,7 @@
 mod api;
 mod embeddings;
 mod fuzz;
+mod image;
 mod load;
 mod probes;
 mod snapshots;
@@ -17,6 +18,7 @@ pub fn catalog() -> Vec<Check> {
         .chain(api::CHECKS)
         .chain(load::CHECKS)
         .chain(fuzz::CHECKS)
+        .chain(image::CHECKS)
         .chain(snapshots::CHECKS)
         .copied()
         .collect();
@@ -50,4 +52,23 @@ pub fn markdown() -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::check::{Capability, Family};
+
+    #[test]
+    fn every_check_outside_the_image_family_needs_http() {
+        for check in super::catalog() {
+            let http = check.needs.contains(&Capability::Http);
+            assert_eq!(
+                http,
+                check.family != Family::Image,
+                "{}: needs {:?}",
+                check.id,
+                check.needs
+            );
+        }
+    }
 }

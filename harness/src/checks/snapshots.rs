@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value, json};
 
-use crate::check::{Check, Family, Level, Outcome};
+use crate::check::{Capability, Check, Family, Level, Outcome};
 use crate::http::{client, get_json, post_json};
 use crate::profile::Profile;
 use crate::target::Target;
@@ -31,7 +31,7 @@ pub(super) const CHECKS: &[Check] = &[
         family: Family::Snapshot,
         level: Level::Must,
         description: "POST /v1/embeddings answers two fixed sentences as in the reviewed snapshot (vectors rounded)",
-        needs: &[],
+        needs: &[Capability::Http],
         exclusive: false,
         run: |t, p| judge("snapshot.embeddings", t, p),
     },
@@ -40,7 +40,7 @@ pub(super) const CHECKS: &[Check] = &[
         family: Family::Snapshot,
         level: Level::Must,
         description: "POST /embed answers two fixed sentences as in the reviewed snapshot (vectors rounded)",
-        needs: &[],
+        needs: &[Capability::Http],
         exclusive: false,
         run: |t, p| judge("snapshot.embed", t, p),
     },
@@ -49,7 +49,7 @@ pub(super) const CHECKS: &[Check] = &[
         family: Family::Snapshot,
         level: Level::Must,
         description: "GET /info answers as in the reviewed snapshot (version and deployment facts redacted)",
-        needs: &[],
+        needs: &[Capability::Http],
         exclusive: false,
         run: |t, p| judge("snapshot.info", t, p),
     },
@@ -58,7 +58,7 @@ pub(super) const CHECKS: &[Check] = &[
         family: Family::Snapshot,
         level: Level::Must,
         description: "the startup, readiness and liveness probes of a ready service answer as in the reviewed snapshot",
-        needs: &[],
+        needs: &[Capability::Http],
         exclusive: false,
         run: |t, p| judge("snapshot.health", t, p),
     },
@@ -67,7 +67,7 @@ pub(super) const CHECKS: &[Check] = &[
         family: Family::Snapshot,
         level: Level::Must,
         description: "fixed bad requests get the status codes and error bodies of the reviewed snapshot",
-        needs: &[],
+        needs: &[Capability::Http],
         exclusive: false,
         run: |t, p| judge("snapshot.errors", t, p),
     },
@@ -76,7 +76,7 @@ pub(super) const CHECKS: &[Check] = &[
         family: Family::Snapshot,
         level: Level::Must,
         description: "GET /metrics exports the metric families and types of the reviewed snapshot",
-        needs: &[],
+        needs: &[Capability::Http],
         exclusive: false,
         run: |t, p| judge("snapshot.metrics", t, p),
     },

@@ -3,10 +3,12 @@
 
 mod cleanup;
 mod engine;
+mod inspect;
 mod shim;
 
 pub use cleanup::{labelled, remove_labelled, settle, sweep_dead_runs};
 pub use engine::{Engine, prepare, prepared};
+pub use inspect::{block_on, image_facts, path_exists};
 pub use shim::{ApiShim, Rewriter};
 
 use std::sync::OnceLock;

@@ -14,7 +14,7 @@ use testcontainers::core::{ContainerPort, IntoContainerPort, WaitFor};
 use testcontainers::runners::SyncRunner;
 use testcontainers::{Container, Image, ImageExt};
 
-use super::{Error, Private, Result, Target};
+use super::{Error, ImageView, Private, Result, Target};
 use crate::check::Capability;
 use crate::docker::{self, Engine, RUN_LABEL};
 
@@ -121,6 +121,7 @@ pub struct ContainerTarget {
     config: ContainerConfig,
     container: Container<ServiceImage>,
     client: Docker,
+    engine: Engine,
     runtime: tokio::runtime::Runtime,
     name: String,
     base: String,
@@ -164,6 +165,7 @@ impl ContainerTarget {
             config: config.clone(),
             container,
             client,
+            engine,
             runtime,
             name: format!("container={}", config.image.reference()),
             base,
@@ -210,10 +212,14 @@ impl Target for ContainerTarget {
 
     fn capabilities(&self) -> &[Capability] {
         if self.transcript.is_empty() {
-            &[Capability::Signals]
+            &[Capability::Http, Capability::Signals, Capability::Image]
         } else {
-            &[Capability::StartupObserved, Capability::Signals]
+            &[Capability::Http, Capability::StartupObserved, Capability::Signals, Capability::Image]
         }
+    }
+
+    fn image(&self) -> Option<&dyn ImageView> {
+        Some(self)
     }
 
     fn startup_transcript(&self) -> Option<&[(Duration, u16)]> {
@@ -222,6 +228,25 @@ impl Target for ContainerTarget {
 
     fn spawn_private(&self) -> Option<Result<Box<dyn Private>>> {
         Some(ContainerTarget::start(&self.config).map(|t| Box::new(t) as Box<dyn Private>))
+    }
+}
+
+impl ImageView for ContainerTarget {
+    fn facts(&self) -> std::result::Result<crate::image::ImageFacts, String> {
+        docker::image_facts(&self.engine, &self.config.image.reference())
+    }
+
+    fn path_exists(&self, path: &str) -> std::result::Result<bool, String> {
+        docker::path_exists(&self.engine, self.id(), path)
+    }
+
+    fn listening_port(&self) -> Option<u16> {
+        let logged = self.logs().iter().find_map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).ok()?;
+            (v["message"] == "listening")
+                .then(|| v["addr"].as_str()?.rsplit(':').next()?.parse().ok())?
+        });
+        logged.or(Some(SERVICE_PORT))
     }
 }
 

@@ -1,16 +1,19 @@
 //! Targets: how to reach a service and what the harness can do with it.
 
 mod container;
+mod image;
 mod process;
 mod url;
 
 pub use container::{ContainerConfig, ContainerTarget, SERVICE_PORT, ServiceImage};
+pub use image::ImageTarget;
 pub use process::{ProcessConfig, ProcessTarget};
 pub use url::UrlTarget;
 
 use std::time::Duration;
 
 use crate::check::Capability;
+use crate::image::ImageFacts;
 
 /// A service under test, reached over HTTP.
 pub trait Target: Send + Sync {
@@ -30,6 +33,22 @@ pub trait Target: Send + Sync {
     fn spawn_private(&self) -> Option<Result<Box<dyn Private>>> {
         None
     }
+    /// The image the service runs from; present with `Image`.
+    fn image(&self) -> Option<&dyn ImageView> {
+        None
+    }
+}
+
+/// An image the harness can read.
+pub trait ImageView: Send + Sync {
+    /// Its metadata.
+    fn facts(&self) -> std::result::Result<ImageFacts, String>;
+    /// Whether `path` exists in its filesystem.
+    fn path_exists(&self, path: &str) -> std::result::Result<bool, String>;
+    /// The port, inside the container, the service was seen listening on (its
+    /// `listening` log line, else the port the harness reached it on); `None`
+    /// when the image was never run.
+    fn listening_port(&self) -> Option<u16>;
 }
 
 /// An instance a check owns and may stop.

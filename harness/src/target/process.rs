@@ -190,7 +190,7 @@ impl Target for ProcessTarget {
     }
 
     fn capabilities(&self) -> &[Capability] {
-        &[Capability::StartupObserved, Capability::Signals]
+        &[Capability::Http, Capability::StartupObserved, Capability::Signals]
     }
 
     fn startup_transcript(&self) -> Option<&[(Duration, u16)]> {

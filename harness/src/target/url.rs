@@ -38,6 +38,6 @@ impl Target for UrlTarget {
     }
 
     fn capabilities(&self) -> &[Capability] {
-        &[]
+        &[Capability::Http]
     }
 }

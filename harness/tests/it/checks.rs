@@ -135,7 +135,8 @@ fn startup_transitions_are_not_applicable_on_a_url_target() {
 fn every_check_in_the_catalog_is_proven_here() {
     // probe.ready.transitions and probe.ready.time-to-ready are proven on recorded
     // transcripts in their unit tests, probe.ready.sigterm and
-    // probe.restart.after-kill in `lifecycle`, the snapshot family in `snapshots`.
+    // probe.restart.after-kill in `lifecycle`, the snapshot family in `snapshots`,
+    // the image family in `images`.
     let proven = [
         "api.embed.schema",
         "api.embeddings.schema",
@@ -151,6 +152,13 @@ fn every_check_in_the_catalog_is_proven_here() {
         "embeddings.unit-norm",
         "fuzz.openai.bodies",
         "fuzz.tei.bodies",
+        "image.entrypoint.no-shell",
+        "image.healthcheck.present",
+        "image.labels.oci",
+        "image.port.matches",
+        "image.secrets.none",
+        "image.size.budget",
+        "image.user.non-root",
         "load.burst",
         "probe.live.ok",
         "probe.live.under-load",

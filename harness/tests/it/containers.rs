@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use gauntlet::docker::{self, Engine, PID_LABEL};
 
 /// The engine, or `None` after saying why the test does not run here.
-fn engine() -> Option<Engine> {
+pub fn engine() -> Option<Engine> {
     match Engine::locate() {
         Ok(engine) => Some(engine),
         Err(why) if docker::in_ci() => panic!("CI=true and {why}"),
@@ -23,7 +23,7 @@ fn engine() -> Option<Engine> {
 }
 
 /// Builds `gauntlet-service:dev` from the binary under test, once.
-fn build_image() {
+pub fn build_image() {
     static BUILD: Once = Once::new();
     BUILD.call_once(|| {
         let out = Command::new(env!("CARGO_BIN_EXE_gauntlet")).arg("image").output().unwrap();

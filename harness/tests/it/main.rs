@@ -6,5 +6,6 @@ mod catalog;
 mod checks;
 mod cli;
 mod containers;
+mod images;
 mod lifecycle;
 mod snapshots;

@@ -1,4 +1,4 @@
-//! The service image: a build context assembled from the `gauntlet-service`
+//! Building the service image: a build context assembled from the `gauntlet-service`
 //! binary (stripped), exactly the shared libraries it links and the model files,
 //! built `FROM scratch` with `manifests/Dockerfile` through the docker CLI.
 

@@ -1,0 +1,87 @@
+//! The image family on real images: the reference image passes every image
+//! check, and images built `FROM` it with one fault each (in
+//! `fixtures/images/broken/`) fail the check that fault breaks. The images are
+//! read, never run (the `image` target). Without a Docker engine these tests say
+//! why they did not run; in CI (`CI=true`) they fail.
+
+use std::path::Path;
+use std::process::Command;
+
+use gauntlet::target::ImageTarget;
+use gauntlet::{Family, Outcome, Profile, checks};
+
+use crate::containers::{build_image, engine};
+
+/// Builds `fixtures/images/broken/<fault>` as `gauntlet-broken:<fault>`.
+fn build_broken(fault: &str) -> String {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/images/broken").join(fault);
+    let reference = format!("gauntlet-broken:{fault}");
+    let out = Command::new("docker")
+        .arg("build")
+        .arg("--quiet")
+        .arg("--tag")
+        .arg(&reference)
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{fault}: {}", String::from_utf8_lossy(&out.stderr));
+    reference
+}
+
+fn judge(id: &str, reference: &str, profile: &Profile) -> Outcome {
+    let target = ImageTarget::open(reference).unwrap_or_else(|e| panic!("{e}"));
+    let check = checks::catalog().into_iter().find(|c| c.id == id).unwrap();
+    check.judge(&target, profile)
+}
+
+#[test]
+fn the_reference_image_passes_every_image_check() {
+    if engine().is_none() {
+        return;
+    }
+    build_image();
+    for check in checks::catalog().iter().filter(|c| c.family == Family::Image) {
+        match judge(check.id, "gauntlet-service:dev", &Profile::default()) {
+            Outcome::Pass(_) => {}
+            other => panic!("{}: {other:?}", check.id),
+        }
+    }
+}
+
+#[test]
+fn each_broken_image_fails_its_check() {
+    if engine().is_none() {
+        return;
+    }
+    build_image();
+    let cases = [
+        ("root", "image.user.non-root", "user 0"),
+        ("shell-entrypoint", "image.entrypoint.no-shell", "runs a shell"),
+        ("missing-entrypoint", "image.entrypoint.no-shell", "does not exist in the image"),
+        ("extra-port", "image.port.matches", "9090/tcp"),
+        ("no-healthcheck", "image.healthcheck.present", "HEALTHCHECK NONE"),
+        ("unlabelled", "image.labels.oci", "org.opencontainers.image.revision"),
+        ("secret-env", "image.secrets.none", "DB_PASSWORD=hunt"),
+    ];
+    for (fault, id, says) in cases {
+        let reference = build_broken(fault);
+        match judge(id, &reference, &Profile::default()) {
+            Outcome::Fail(m) => assert!(m.contains(says), "{fault}: `{m}` should say `{says}`"),
+            other => panic!("{id} should fail on {fault}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn an_image_over_budget_fails_the_size_check() {
+    if engine().is_none() {
+        return;
+    }
+    build_image();
+    let mut profile = Profile::default();
+    profile.thresholds.image_size = 50_000_000;
+    match judge("image.size.budget", "gauntlet-service:dev", &profile) {
+        Outcome::Fail(m) => assert!(m.contains("over the budget of 50.0 MB"), "{m}"),
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
