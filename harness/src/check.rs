@@ -31,6 +31,10 @@ pub struct Thresholds {
     pub fuzz_cases: u32,
     /// Largest image accepted, in bytes.
     pub image_size: u64,
+    /// The container memory limit an orchestrator would set, in bytes.
+    pub memory_limit: u64,
+    /// Most memory the service may use under load, in bytes.
+    pub memory_budget: u64,
 }
 
 impl Default for Thresholds {
@@ -46,6 +50,8 @@ impl Default for Thresholds {
             load_min_throughput: 5.0,
             fuzz_cases: 64,
             image_size: 120_000_000,
+            memory_limit: 1_000_000_000,
+            memory_budget: 512_000_000,
         }
     }
 }
@@ -76,6 +82,8 @@ pub enum Family {
     Fuzz,
     /// The image the service ships in.
     Image,
+    /// How the service behaves in its container.
+    Runtime,
     /// Answers held against reviewed insta snapshots.
     Snapshot,
 }
@@ -100,6 +108,7 @@ impl Family {
             Self::Load => "load",
             Self::Fuzz => "fuzz",
             Self::Image => "image",
+            Self::Runtime => "runtime",
             Self::Snapshot => "snapshot",
         }
     }
@@ -117,6 +126,8 @@ pub enum Capability {
     Signals,
     /// The target is an image whose metadata and files the harness can read.
     Image,
+    /// The service runs in a container the harness started and can steer.
+    Container,
 }
 
 impl fmt::Display for Capability {
@@ -126,6 +137,7 @@ impl fmt::Display for Capability {
             Self::StartupObserved => f.write_str("startup-observed"),
             Self::Signals => f.write_str("signals"),
             Self::Image => f.write_str("image"),
+            Self::Container => f.write_str("container"),
         }
     }
 }

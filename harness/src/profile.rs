@@ -97,6 +97,8 @@ struct ThresholdsDoc {
     load_min_throughput: Option<f64>,
     fuzz_cases: Option<u32>,
     image_size_mb: Option<f64>,
+    memory_limit_mb: Option<f64>,
+    memory_budget_mb: Option<f64>,
 }
 
 impl Profile {
@@ -161,7 +163,9 @@ impl Profile {
                 load_max_error_rate: t.load_max_error_rate.unwrap_or(defaults.load_max_error_rate),
                 load_min_throughput: t.load_min_throughput.unwrap_or(defaults.load_min_throughput),
                 fuzz_cases: t.fuzz_cases.unwrap_or(defaults.fuzz_cases),
-                image_size: t.image_size_mb.map_or(defaults.image_size, |mb| (mb * 1e6) as u64),
+                image_size: t.image_size_mb.map_or(defaults.image_size, megabytes),
+                memory_limit: t.memory_limit_mb.map_or(defaults.memory_limit, megabytes),
+                memory_budget: t.memory_budget_mb.map_or(defaults.memory_budget, megabytes),
             },
         })
     }
@@ -186,6 +190,11 @@ impl Profile {
         (self.include.is_empty() || self.include.iter().any(matches))
             && !self.exclude.iter().any(matches)
     }
+}
+
+/// Megabytes (10^6 bytes) as bytes.
+fn megabytes(mb: f64) -> u64 {
+    (mb * 1e6) as u64
 }
 
 /// Parses a duration the schema already accepted (`500ms`, `2s`, `1m`).

@@ -70,6 +70,10 @@ pub struct ServeConfig {
     /// Fault injection for tests: wait this long before loading the model (a slow start).
     #[arg(long, env = "GAUNTLET_DEBUG_LOAD_DELAY", value_parser = parse_duration, default_value = "0s", hide = true)]
     pub debug_load_delay: Duration,
+    /// Fault injection for tests: write a scratch file here at start and exit 1 when
+    /// that fails (a service that needs a writable root filesystem).
+    #[arg(long, env = "GAUNTLET_DEBUG_SCRATCH_FILE", hide = true)]
+    pub debug_scratch_file: Option<std::path::PathBuf>,
     /// Fault injection for tests: ignore SIGTERM (SIGINT still stops the service).
     #[arg(long, env = "GAUNTLET_DEBUG_IGNORE_SIGTERM", hide = true)]
     pub debug_ignore_sigterm: bool,

@@ -41,6 +41,11 @@ impl ServeError {
 
 /// Everything `serve` prepares before it binds.
 fn prepare(config: ServeConfig) -> Result<(AppState, ModelFiles, candle_core::Device), ServeError> {
+    if let Some(path) = &config.debug_scratch_file {
+        std::fs::write(path, b"scratch").map_err(|e| {
+            ServeError::Runtime(format!("--debug-scratch-file {}: {e}", path.display()))
+        })?;
+    }
     let files = ModelFiles::open(&config.model_dir).map_err(|e| {
         ServeError::Config(format!("--model-dir {}: {e}", config.model_dir.display()))
     })?;

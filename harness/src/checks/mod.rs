@@ -6,6 +6,7 @@ mod fuzz;
 mod image;
 mod load;
 mod probes;
+mod runtime;
 mod snapshots;
 
 use crate::check::Check;
@@ -19,6 +20,7 @@ pub fn catalog() -> Vec<Check> {
         .chain(load::CHECKS)
         .chain(fuzz::CHECKS)
         .chain(image::CHECKS)
+        .chain(runtime::CHECKS)
         .chain(snapshots::CHECKS)
         .copied()
         .collect();
@@ -59,16 +61,14 @@ mod tests {
     use crate::check::{Capability, Family};
 
     #[test]
-    fn every_check_outside_the_image_family_needs_http() {
+    fn every_check_that_talks_to_the_service_needs_http() {
         for check in super::catalog() {
             let http = check.needs.contains(&Capability::Http);
-            assert_eq!(
-                http,
-                check.family != Family::Image,
-                "{}: needs {:?}",
-                check.id,
-                check.needs
-            );
+            match check.family {
+                Family::Image => assert!(!http, "{} reads an image only", check.id),
+                Family::Runtime => {}
+                _ => assert!(http, "{} needs http", check.id),
+            }
         }
     }
 }

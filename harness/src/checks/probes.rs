@@ -202,7 +202,10 @@ fn sigterm(target: &dyn Target, profile: &Profile) -> Outcome {
         }
     };
     let limits = &profile.thresholds;
-    judge_drain(&observe_drain(instance.as_ref(), &profile.readiness_path, limits), limits)
+    judge_drain(
+        &observe_drain(instance.as_ref(), &profile.readiness_path, limits, StopBy::Signal),
+        limits,
+    )
 }
 
 /// Kills a private instance with SIGKILL, restarts it and holds the time to ready
@@ -251,54 +254,93 @@ fn restart_after_kill(target: &dyn Target, profile: &Profile) -> Outcome {
     }
 }
 
-/// Keeps embedding requests in flight, sends SIGTERM, and watches readiness and the exit.
-fn observe_drain(instance: &dyn Private, readiness_path: &str, limits: &Thresholds) -> Drain {
-    let base = instance.base_url().to_owned();
-    let stop = Arc::new(AtomicBool::new(false));
-    let load = {
-        let (base, stop) = (base.clone(), stop.clone());
-        std::thread::spawn(move || {
-            let client = crate::http::client();
-            let body = json!({ "input": vec!["A sentence kept in flight while the service shuts down."; 64] });
-            let (mut answered, mut lost) = (Vec::new(), Vec::new());
-            while !stop.load(Ordering::Relaxed) {
-                match client.post(format!("{base}/v1/embeddings")).json(&body).send() {
-                    Ok(r) => answered.push(r.status().as_u16()),
-                    // Refused: the listener had closed, so the request was never in flight.
-                    Err(e) if e.is_connect() => break,
-                    Err(e) => lost.push(e.to_string()),
+/// How a drain is started: a bare SIGTERM to the instance, or an orchestrator's
+/// stop (`docker stop`: SIGTERM, then SIGKILL after the grace period).
+pub(super) enum StopBy<'a> {
+    /// `kill -TERM`.
+    Signal,
+    /// The container's stop, which returns the exit code once it exited.
+    Orchestrator(&'a dyn crate::target::ContainerView),
+}
+
+/// Keeps embedding requests in flight, stops the instance, and watches readiness
+/// and the exit.
+pub(super) fn observe_drain(
+    instance: &dyn Private,
+    readiness_path: &str,
+    limits: &Thresholds,
+    by: StopBy<'_>,
+) -> Drain {
+    std::thread::scope(|scope| {
+        let base = instance.base_url().to_owned();
+        let stop = Arc::new(AtomicBool::new(false));
+        let load = {
+            let (base, stop) = (base.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let client = crate::http::client();
+                let body = json!({ "input": vec!["A sentence kept in flight while the service shuts down."; 64] });
+                let (mut answered, mut lost) = (Vec::new(), Vec::new());
+                while !stop.load(Ordering::Relaxed) {
+                    match client.post(format!("{base}/v1/embeddings")).json(&body).send() {
+                        Ok(r) => answered.push(r.status().as_u16()),
+                        // Refused: the listener had closed, so the request was never in flight.
+                        Err(e) if e.is_connect() => break,
+                        Err(e) => lost.push(e.to_string()),
+                    }
+                }
+                (answered, lost)
+            })
+        };
+        std::thread::sleep(Duration::from_millis(300));
+        let mut drain = Drain::default();
+        let grace = limits.shutdown_grace;
+        let stopped = match by {
+            StopBy::Signal => {
+                if let Err(e) = instance.signal(libc::SIGTERM) {
+                    stop.store(true, Ordering::Relaxed);
+                    drain.lost.push(e);
+                    return drain;
+                }
+                None
+            }
+            StopBy::Orchestrator(view) => Some(scope.spawn(move || {
+                let started = Instant::now();
+                (view.stop(grace), started.elapsed())
+            })),
+        };
+        let signalled = Instant::now();
+        let client = crate::http::client();
+        while signalled.elapsed() <= limits.drain_flip + Duration::from_millis(500) {
+            if let Ok(r) = client.get(format!("{base}{readiness_path}")).send() {
+                if r.status() == 503 {
+                    drain.flipped_after = Some(signalled.elapsed());
+                    break;
                 }
             }
-            (answered, lost)
-        })
-    };
-    std::thread::sleep(Duration::from_millis(300));
-    let mut drain = Drain::default();
-    if let Err(e) = instance.signal(libc::SIGTERM) {
-        stop.store(true, Ordering::Relaxed);
-        drain.lost.push(e);
-        return drain;
-    }
-    let signalled = Instant::now();
-    let client = crate::http::client();
-    while signalled.elapsed() <= limits.drain_flip + Duration::from_millis(500) {
-        if let Ok(r) = client.get(format!("{base}{readiness_path}")).send() {
-            if r.status() == 503 {
-                drain.flipped_after = Some(signalled.elapsed());
-                break;
-            }
+            std::thread::sleep(Duration::from_millis(20));
         }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    stop.store(true, Ordering::Relaxed);
-    let (answered, lost) = load.join().unwrap_or_default();
-    drain.answered = answered;
-    drain.lost = lost;
-    drain.exit_code = instance.wait_exit(limits.shutdown_grace);
-    if drain.exit_code.is_none() {
-        let _ = instance.signal(libc::SIGKILL);
-    }
-    drain
+        stop.store(true, Ordering::Relaxed);
+        let (answered, lost) = load.join().unwrap_or_default();
+        drain.answered = answered;
+        drain.lost = lost;
+        match stopped {
+            None => {
+                drain.exit_code = instance.wait_exit(grace);
+                if drain.exit_code.is_none() {
+                    let _ = instance.signal(libc::SIGKILL);
+                }
+            }
+            Some(stopping) => match stopping.join() {
+                Ok((Ok(code), took)) if took <= grace + Duration::from_secs(1) => {
+                    drain.exit_code = i32::try_from(code).ok();
+                }
+                Ok((Ok(_), took)) => drain.lost.push(format!("the stop took {took:?}")),
+                Ok((Err(e), _)) => drain.lost.push(e),
+                Err(_) => drain.lost.push("the stop panicked".into()),
+            },
+        }
+        drain
+    })
 }
 
 #[cfg(test)]

@@ -88,10 +88,19 @@ impl ImageSpec {
 }
 
 /// Assembles the context and builds the image; returns the image id.
+///
+/// When every tag already names an image built from the same inputs (binary,
+/// model files, Dockerfile, version and revision, by size, modification time and
+/// content), nothing is rebuilt and that image's id is returned.
 pub fn build(spec: &ImageSpec) -> Result<String> {
+    let inputs = fingerprint(spec)?;
+    if let Some(id) = built_from(spec, &inputs) {
+        return Ok(id);
+    }
     assemble(spec)?;
     let mut docker = Command::new("docker");
     docker.arg("build").arg("--quiet").arg("--file").arg(&spec.dockerfile);
+    docker.arg("--label").arg(format!("{INPUTS_LABEL}={inputs}"));
     for (name, value) in
         [("VERSION", &spec.version), ("REVISION", &spec.revision), ("CREATED", &spec.created)]
     {
@@ -103,6 +112,47 @@ pub fn build(spec: &ImageSpec) -> Result<String> {
     docker.arg(&spec.context_dir);
     let id = run("docker", &mut docker)?;
     Ok(id.trim().to_owned())
+}
+
+/// The label holding the fingerprint of what an image was built from.
+pub const INPUTS_LABEL: &str = "gauntlet.inputs";
+
+/// A fingerprint of the build's inputs: files by size and modification time, the
+/// Dockerfile, version and revision by content.
+fn fingerprint(spec: &ImageSpec) -> Result<String> {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let files = std::iter::once(spec.binary.clone())
+        .chain(MODEL_FILES.iter().map(|f| spec.model_dir.join(f)));
+    for file in files {
+        let meta = std::fs::metadata(&file)
+            .map_err(|_| Error::Missing(format!("{} is missing", file.display())))?;
+        file.hash(&mut hasher);
+        meta.len().hash(&mut hasher);
+        meta.modified().ok().hash(&mut hasher);
+    }
+    std::fs::read(&spec.dockerfile)
+        .map_err(|source| Error::Context { path: spec.dockerfile.clone(), source })?
+        .hash(&mut hasher);
+    (&spec.version, &spec.revision).hash(&mut hasher);
+    Ok(format!("{:016x}", hasher.finish()))
+}
+
+/// The id of the image every tag of `spec` names, if all name one image built
+/// from `inputs`.
+fn built_from(spec: &ImageSpec, inputs: &str) -> Option<String> {
+    let mut ids = spec.tags.iter().map(|tag| {
+        let format = format!("{{{{index .Config.Labels \"{INPUTS_LABEL}\"}}}} {{{{.Id}}}}");
+        let out = run(
+            "docker",
+            Command::new("docker").args(["image", "inspect", "--format", &format, tag]),
+        )
+        .ok()?;
+        let (label, id) = out.trim().split_once(' ')?;
+        (label == inputs).then(|| id.to_owned())
+    });
+    let first = ids.next()??;
+    ids.all(|id| id.as_deref() == Some(&first)).then_some(first)
 }
 
 /// Writes the build context: `gauntlet-service` (stripped), `rootfs/` with the

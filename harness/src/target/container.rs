@@ -7,14 +7,15 @@ use std::time::{Duration, Instant};
 
 use testcontainers::bollard::Docker;
 use testcontainers::bollard::query_parameters::{
-    InspectContainerOptions, KillContainerOptions, RestartContainerOptions,
+    InspectContainerOptions, KillContainerOptions, RestartContainerOptions, StatsOptions,
+    StopContainerOptions,
 };
 use testcontainers::core::wait::HttpWaitStrategy;
 use testcontainers::core::{ContainerPort, IntoContainerPort, WaitFor};
 use testcontainers::runners::SyncRunner;
 use testcontainers::{Container, Image, ImageExt};
 
-use super::{Error, ImageView, Private, Result, Target};
+use super::{ContainerView, Error, ImageView, Private, Result, RuntimeSettings, Target};
 use crate::check::Capability;
 use crate::docker::{self, Engine, RUN_LABEL};
 
@@ -103,6 +104,10 @@ pub struct ContainerConfig {
     pub ready_timeout: Duration,
     /// Extra `serve` arguments.
     pub args: Vec<String>,
+    /// Whether the root filesystem is read-only.
+    pub read_only: bool,
+    /// A user to run as instead of the image's.
+    pub user: Option<String>,
 }
 
 impl Default for ContainerConfig {
@@ -112,6 +117,8 @@ impl Default for ContainerConfig {
             memory_limit: 1 << 30,
             ready_timeout: Duration::from_secs(120),
             args: Vec::new(),
+            read_only: true,
+            user: None,
         }
     }
 }
@@ -145,15 +152,16 @@ impl ContainerTarget {
         let memory = config.memory_limit;
         let mut cmd = vec!["serve".to_owned()];
         cmd.extend(config.args.iter().cloned());
-        let container = config
-            .image
-            .clone()
-            .with_cmd(cmd)
+        let mut request = config.image.clone().with_cmd(cmd);
+        if let Some(user) = &config.user {
+            request = request.with_user(user.clone());
+        }
+        let container = request
             .with_mapped_port(host_port, SERVICE_PORT.tcp())
             .with_label(RUN_LABEL, docker::run_id())
             .with_label(docker::INSTANCE_LABEL, instance)
             .with_label(docker::PID_LABEL, std::process::id().to_string())
-            .with_readonly_rootfs(true)
+            .with_readonly_rootfs(config.read_only)
             .with_cap_drop("ALL")
             .with_security_opt("no-new-privileges")
             .with_host_config_modifier(move |host| host.memory = Some(memory))
@@ -212,13 +220,23 @@ impl Target for ContainerTarget {
 
     fn capabilities(&self) -> &[Capability] {
         if self.transcript.is_empty() {
-            &[Capability::Http, Capability::Signals, Capability::Image]
+            &[Capability::Http, Capability::Signals, Capability::Image, Capability::Container]
         } else {
-            &[Capability::Http, Capability::StartupObserved, Capability::Signals, Capability::Image]
+            &[
+                Capability::Http,
+                Capability::StartupObserved,
+                Capability::Signals,
+                Capability::Image,
+                Capability::Container,
+            ]
         }
     }
 
     fn image(&self) -> Option<&dyn ImageView> {
+        Some(self)
+    }
+
+    fn container(&self) -> Option<&dyn ContainerView> {
         Some(self)
     }
 
@@ -247,6 +265,82 @@ impl ImageView for ContainerTarget {
                 .then(|| v["addr"].as_str()?.rsplit(':').next()?.parse().ok())?
         });
         logged.or(Some(SERVICE_PORT))
+    }
+}
+
+impl ContainerView for ContainerTarget {
+    fn settings(&self) -> std::result::Result<RuntimeSettings, String> {
+        let inspect = self
+            .runtime
+            .block_on(self.client.inspect_container(self.id(), None::<InspectContainerOptions>))
+            .map_err(|e| format!("docker inspect: {e}"))?;
+        let host = inspect.host_config.unwrap_or_default();
+        Ok(RuntimeSettings {
+            read_only: host.readonly_rootfs.unwrap_or(false),
+            cap_drop: host.cap_drop.unwrap_or_default(),
+            memory_limit: host.memory.unwrap_or(0),
+        })
+    }
+
+    fn logs(&self) -> Vec<String> {
+        ContainerTarget::logs(self)
+    }
+
+    fn health(&self) -> std::result::Result<Option<String>, String> {
+        let inspect = self
+            .runtime
+            .block_on(self.client.inspect_container(self.id(), None::<InspectContainerOptions>))
+            .map_err(|e| format!("docker inspect: {e}"))?;
+        let status = inspect.state.and_then(|s| s.health).and_then(|h| h.status);
+        Ok(status
+            .and_then(|s| serde_json::to_value(s).ok())
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .filter(|s| !s.is_empty() && s != "none"))
+    }
+
+    fn memory_bytes(&self) -> std::result::Result<u64, String> {
+        use futures_util::StreamExt;
+        let options = StatsOptions { stream: false, one_shot: true };
+        let stats = self
+            .runtime
+            .block_on(self.client.stats(self.id(), Some(options)).next())
+            .ok_or("docker stats answered nothing")?
+            .map_err(|e| format!("docker stats: {e}"))?;
+        let memory = serde_json::to_value(stats.memory_stats).map_err(|e| e.to_string())?;
+        let usage = memory["usage"].as_u64().ok_or("docker stats reported no memory usage")?;
+        // As `docker stats` shows it: the page cache the kernel may drop is not counted.
+        let cache = ["inactive_file", "total_inactive_file", "cache"]
+            .iter()
+            .find_map(|k| memory["stats"][*k].as_u64())
+            .unwrap_or(0);
+        Ok(usage.saturating_sub(cache))
+    }
+
+    fn stop(&self, grace: Duration) -> std::result::Result<i64, String> {
+        let t = i32::try_from(grace.as_secs()).unwrap_or(i32::MAX);
+        let options = StopContainerOptions { t: Some(t), signal: None };
+        self.runtime
+            .block_on(self.client.stop_container(self.id(), Some(options)))
+            .map_err(|e| format!("docker stop: {e}"))?;
+        match self.inspect_state() {
+            Some((false, Some(code))) => Ok(code),
+            _ => Err("the container did not report an exit code after docker stop".into()),
+        }
+    }
+
+    fn spawn_hardened(
+        &self,
+        memory_limit: i64,
+        ready_timeout: Duration,
+    ) -> Result<Box<dyn Private>> {
+        let config = ContainerConfig {
+            read_only: true,
+            user: None,
+            memory_limit,
+            ready_timeout,
+            ..self.config.clone()
+        };
+        ContainerTarget::start(&config).map(|t| Box::new(t) as Box<dyn Private>)
     }
 }
 

@@ -7,6 +7,7 @@ mod url;
 
 pub use container::{ContainerConfig, ContainerTarget, SERVICE_PORT, ServiceImage};
 pub use image::ImageTarget;
+
 pub use process::{ProcessConfig, ProcessTarget};
 pub use url::UrlTarget;
 
@@ -37,6 +38,44 @@ pub trait Target: Send + Sync {
     fn image(&self) -> Option<&dyn ImageView> {
         None
     }
+    /// The container the service runs in; present with `Container`.
+    fn container(&self) -> Option<&dyn ContainerView> {
+        None
+    }
+}
+
+/// How a container runs, as the engine reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeSettings {
+    /// The root filesystem is read-only.
+    pub read_only: bool,
+    /// Capabilities dropped (`ALL` for all).
+    pub cap_drop: Vec<String>,
+    /// The memory limit in bytes, 0 for none.
+    pub memory_limit: i64,
+}
+
+/// A running container the harness started and may steer.
+pub trait ContainerView: Send + Sync {
+    /// How it runs.
+    fn settings(&self) -> std::result::Result<RuntimeSettings, String>;
+    /// Its log lines so far, stdout then stderr.
+    fn logs(&self) -> Vec<String>;
+    /// Docker's health status (`starting`, `healthy`, `unhealthy`); `None`
+    /// without a HEALTHCHECK.
+    fn health(&self) -> std::result::Result<Option<String>, String>;
+    /// Memory in use now, in bytes, as `docker stats` counts it.
+    fn memory_bytes(&self) -> std::result::Result<u64, String>;
+    /// `docker stop`: SIGTERM, SIGKILL after `grace`; returns the exit code.
+    fn stop(&self, grace: Duration) -> std::result::Result<i64, String>;
+    /// Starts another instance the way an orchestrator would: read-only root
+    /// filesystem, every capability dropped, a `memory_limit` in bytes; gives up
+    /// when it is not ready within `ready_timeout`.
+    fn spawn_hardened(
+        &self,
+        memory_limit: i64,
+        ready_timeout: Duration,
+    ) -> Result<Box<dyn Private>>;
 }
 
 /// An image the harness can read.

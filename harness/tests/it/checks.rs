@@ -136,7 +136,8 @@ fn every_check_in_the_catalog_is_proven_here() {
     // probe.ready.transitions and probe.ready.time-to-ready are proven on recorded
     // transcripts in their unit tests, probe.ready.sigterm and
     // probe.restart.after-kill in `lifecycle`, the snapshot family in `snapshots`,
-    // the image family in `images`.
+    // the image family in `images`, the runtime family in the `container_faults`
+    // test binary.
     let proven = [
         "api.embed.schema",
         "api.embeddings.schema",
@@ -168,6 +169,11 @@ fn every_check_in_the_catalog_is_proven_here() {
         "probe.ready.transitions",
         "probe.restart.after-kill",
         "probe.startup.ok",
+        "runtime.hardened.ready",
+        "runtime.healthcheck.passing",
+        "runtime.logs.json",
+        "runtime.memory.under-load",
+        "runtime.stop.drains",
         "snapshot.embed",
         "snapshot.embeddings",
         "snapshot.errors",

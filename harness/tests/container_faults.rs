@@ -1,0 +1,119 @@
+//! The runtime family proven able to fail, on containers of the reference image
+//! started with one fault each. A test binary of its own (libtest-mimic, as
+//! `conformance`) because the container target must be prepared at the start of
+//! `main`, before any thread runs. Without a Docker engine every trial is
+//! ignored with the reason; in CI (`CI=true`) that is a failure instead.
+
+use std::path::Path;
+use std::process::{Command, ExitCode};
+use std::time::Duration;
+
+use gauntlet::target::{ContainerConfig, ContainerTarget, ServiceImage};
+use gauntlet::{Outcome, Profile, checks};
+use libtest_mimic::{Failed, Trial};
+
+/// Runs check `id` on a container started with `config`; it must fail saying `says`.
+fn proves(id: &str, config: &ContainerConfig, profile: &Profile, says: &str) -> Result<(), Failed> {
+    let target =
+        ContainerTarget::start(config).map_err(|e| format!("starting the container: {e}"))?;
+    let check = checks::catalog().into_iter().find(|c| c.id == id).ok_or("no such check")?;
+    match check.judge(&target, profile) {
+        Outcome::Fail(m) if m.contains(says) => Ok(()),
+        Outcome::Fail(m) => Err(format!("{id}: `{m}` should say `{says}`").into()),
+        other => Err(format!("{id} should fail here: {other:?}").into()),
+    }
+}
+
+fn with_args(args: &[&str]) -> ContainerConfig {
+    ContainerConfig {
+        args: args.iter().map(|a| a.to_string()).collect(),
+        ..ContainerConfig::default()
+    }
+}
+
+fn build(dockerfile_dir: &str, tag: &str) -> Result<(), Failed> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dockerfile_dir);
+    let out = Command::new("docker").args(["build", "--quiet", "--tag", tag]).arg(dir).output()?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned().into())
+    }
+}
+
+fn trials() -> Vec<Trial> {
+    vec![
+        Trial::test("runtime.hardened.ready fails when the service needs a writable root", || {
+            // Root on a writable filesystem it starts; hardened, its scratch write fails.
+            let config = ContainerConfig {
+                read_only: false,
+                user: Some("0:0".into()),
+                ..with_args(&["--debug-scratch-file", "/scratch"])
+            };
+            let mut profile = Profile::default();
+            profile.thresholds.ready_budget = Duration::from_secs(5);
+            proves("runtime.hardened.ready", &config, &profile, "did not start")
+        }),
+        Trial::test("runtime.logs.json fails on text logs", || {
+            proves(
+                "runtime.logs.json",
+                &with_args(&["--log-format", "text"]),
+                &Profile::default(),
+                "is not a JSON object",
+            )
+        }),
+        Trial::test("runtime.stop.drains fails when SIGTERM is ignored", || {
+            let mut profile = Profile::default();
+            profile.thresholds.shutdown_grace = Duration::from_secs(2);
+            proves(
+                "runtime.stop.drains",
+                &with_args(&["--debug-ignore-sigterm"]),
+                &profile,
+                "exited with code 137",
+            )
+        }),
+        Trial::test("runtime.memory.under-load fails over a tight budget", || {
+            let mut profile = Profile::default();
+            profile.thresholds.memory_budget = 10_000_000;
+            profile.thresholds.load_duration = Duration::from_secs(1);
+            proves(
+                "runtime.memory.under-load",
+                &ContainerConfig::default(),
+                &profile,
+                "over the budget of 10.0 MB",
+            )
+        }),
+        Trial::test("runtime.healthcheck.passing fails on a failing HEALTHCHECK", || {
+            build("../fixtures/images/broken/unhealthy", "gauntlet-broken:unhealthy")?;
+            let config = ContainerConfig {
+                image: ServiceImage::from_reference("gauntlet-broken:unhealthy"),
+                ..ContainerConfig::default()
+            };
+            proves("runtime.healthcheck.passing", &config, &Profile::default(), "unhealthy")
+        }),
+    ]
+}
+
+fn main() -> ExitCode {
+    // SAFETY: the first thing main does: no other thread runs yet.
+    let engine = unsafe { gauntlet::docker::prepare() };
+    let args = libtest_mimic::Arguments::from_args();
+    let trials = match engine {
+        Ok(_) => {
+            let out = Command::new(env!("CARGO_BIN_EXE_gauntlet")).arg("image").output();
+            match out {
+                Ok(out) if out.status.success() => trials(),
+                Ok(out) => panic!("gauntlet image: {}", String::from_utf8_lossy(&out.stderr)),
+                Err(e) => panic!("gauntlet image: {e}"),
+            }
+        }
+        Err(why) if gauntlet::docker::in_ci() => panic!("CI=true and {why}"),
+        Err(why) => {
+            eprintln!("container_faults: not run: {why}");
+            trials().into_iter().map(|t| t.with_ignored_flag(true)).collect()
+        }
+    };
+    let code = libtest_mimic::run(&args, trials).exit_code();
+    gauntlet::docker::settle();
+    code
+}
