@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::bail;
 use xshell::{Shell, cmd};
 
-use crate::{flags, model, util};
+use crate::{flags, image, model, util};
 
 /// The steps, in the order they run.
 const STEPS: &[(&str, &str)] = &[
@@ -17,7 +17,9 @@ const STEPS: &[(&str, &str)] = &[
     ("build", "release binaries"),
     ("model", "all-MiniLM-L6-v2 present and verified"),
     ("service", "the reference service's tests against the real model"),
+    ("image", "the service image FROM scratch, when Docker is reachable"),
     ("conformance", "gauntlet run against the process target, reports under target/validate/"),
+    ("container", "gauntlet run against the container target, when Docker is reachable"),
 ];
 
 enum Outcome {
@@ -77,19 +79,37 @@ fn run_step(sh: &Shell, name: &str) -> anyhow::Result<Outcome> {
             model::ensure_model(sh, false)?;
         }
         "service" => cmd!(sh, "cargo test --package gauntlet-service --all-targets").run()?,
-        "conformance" => {
-            sh.create_dir("target/validate")?;
-            cmd!(sh, "cargo build --release --quiet -p gauntlet-service -p gauntlet-harness")
-                .run()?;
-            cmd!(
-                sh,
-                "target/release/gauntlet run --target process --json target/validate/conformance.json --junit target/validate/conformance.xml --markdown target/validate/conformance.md"
-            )
-            .run()?;
+        "image" => {
+            if let Some(why) = image::docker_unreachable(sh) {
+                return Ok(Outcome::NotApplicable(why));
+            }
+            cmd!(sh, "cargo build --release --quiet --workspace --bins").run()?;
+            image::build_release_image(sh)?;
+        }
+        "conformance" => conformance(sh, "process", "conformance")?,
+        "container" => {
+            if let Some(why) = image::docker_unreachable(sh) {
+                return Ok(Outcome::NotApplicable(why));
+            }
+            conformance(sh, "container", "conformance-container")?;
         }
         other => return Ok(Outcome::NotApplicable(format!("no runner for step {other}"))),
     }
     Ok(Outcome::Passed)
+}
+
+/// `gauntlet run --target {target}` with the three reports as `target/validate/{stem}.*`.
+fn conformance(sh: &Shell, target: &str, stem: &str) -> anyhow::Result<()> {
+    sh.create_dir("target/validate")?;
+    cmd!(sh, "cargo build --release --quiet --workspace --bins").run()?;
+    let (json, junit, md) = (
+        format!("target/validate/{stem}.json"),
+        format!("target/validate/{stem}.xml"),
+        format!("target/validate/{stem}.md"),
+    );
+    cmd!(sh, "target/release/gauntlet run --target {target} --json {json} --junit {junit} --markdown {md}")
+        .run()?;
+    Ok(())
 }
 
 fn print_summary(results: &[(&str, Outcome, Duration)], total: Duration) {

@@ -274,23 +274,26 @@ pub(super) fn observe_drain(
     std::thread::scope(|scope| {
         let base = instance.base_url().to_owned();
         let stop = Arc::new(AtomicBool::new(false));
-        let load = {
-            let (base, stop) = (base.clone(), stop.clone());
-            std::thread::spawn(move || {
-                let client = crate::http::client();
-                let body = json!({ "input": vec!["A sentence kept in flight while the service shuts down."; 64] });
-                let (mut answered, mut lost) = (Vec::new(), Vec::new());
-                while !stop.load(Ordering::Relaxed) {
-                    match client.post(format!("{base}/v1/embeddings")).json(&body).send() {
-                        Ok(r) => answered.push(r.status().as_u16()),
-                        // Refused: the listener had closed, so the request was never in flight.
-                        Err(e) if e.is_connect() => break,
-                        Err(e) => lost.push(e.to_string()),
+        // A burst: `load_concurrency` clients, each keeping a request in flight.
+        let load: Vec<_> = (0..limits.load_concurrency.max(1))
+            .map(|_| {
+                let (base, stop) = (base.clone(), stop.clone());
+                std::thread::spawn(move || {
+                    let client = crate::http::client();
+                    let body = json!({ "input": vec!["A sentence kept in flight while the service shuts down."; 32] });
+                    let (mut answered, mut lost) = (Vec::new(), Vec::new());
+                    while !stop.load(Ordering::Relaxed) {
+                        match client.post(format!("{base}/v1/embeddings")).json(&body).send() {
+                            Ok(r) => answered.push(r.status().as_u16()),
+                            // Refused: the listener had closed, so the request was never in flight.
+                            Err(e) if e.is_connect() => break,
+                            Err(e) => lost.push(e.to_string()),
+                        }
                     }
-                }
-                (answered, lost)
+                    (answered, lost)
+                })
             })
-        };
+            .collect();
         std::thread::sleep(Duration::from_millis(300));
         let mut drain = Drain::default();
         let grace = limits.shutdown_grace;
@@ -320,9 +323,11 @@ pub(super) fn observe_drain(
             std::thread::sleep(Duration::from_millis(20));
         }
         stop.store(true, Ordering::Relaxed);
-        let (answered, lost) = load.join().unwrap_or_default();
-        drain.answered = answered;
-        drain.lost = lost;
+        for client in load {
+            let (answered, lost) = client.join().unwrap_or_default();
+            drain.answered.extend(answered);
+            drain.lost.extend(lost);
+        }
         match stopped {
             None => {
                 drain.exit_code = instance.wait_exit(grace);
