@@ -8,4 +8,5 @@ mod cli;
 mod containers;
 mod images;
 mod lifecycle;
+mod manifests;
 mod snapshots;
