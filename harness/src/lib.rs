@@ -9,6 +9,7 @@ pub mod checks;
 pub mod docker;
 pub mod http;
 pub mod image;
+pub mod manifests;
 pub mod profile;
 pub mod report;
 pub mod runner;

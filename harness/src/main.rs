@@ -55,6 +55,24 @@ enum Command {
         #[arg(last = true)]
         libtest: Vec<String>,
     },
+    /// Validate Kubernetes manifests offline against the vendored schemas.
+    Manifests {
+        /// Files and folders (a folder with a kustomization.yaml is rendered with kubectl kustomize).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The Kubernetes version whose schemas apply (1.33 or 1.37).
+        #[arg(long, default_value = gauntlet::manifests::DEFAULT_VERSION)]
+        kubernetes_version: String,
+        /// Unknown fields are findings too.
+        #[arg(long)]
+        strict: bool,
+        /// Write the JSON report here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// The folder of vendored schemas (default: schemas/kubernetes of this checkout).
+        #[arg(long)]
+        schemas: Option<PathBuf>,
+    },
     /// Build the service image FROM scratch (manifests/Dockerfile) and print its id and size.
     Image {
         /// The gauntlet-service binary (default: beside this one, or GAUNTLET_SERVICE_BIN).
@@ -139,7 +157,59 @@ fn run(command: Command) -> ExitCode {
             if conclusion.has_failed() { ExitCode::from(1) } else { ExitCode::SUCCESS }
         }
         Command::Image { binary, tags } => image(binary, tags),
+        Command::Manifests { paths, kubernetes_version, strict, json, schemas } => {
+            manifests(&paths, &kubernetes_version, strict, json, schemas)
+        }
     }
+}
+
+/// `gauntlet manifests`: 0 when no object has a finding, 1 when one has, 2 when
+/// the manifests or the settings cannot be read.
+fn manifests(
+    paths: &[PathBuf],
+    version: &str,
+    strict: bool,
+    json: Option<PathBuf>,
+    schemas: Option<PathBuf>,
+) -> ExitCode {
+    use gauntlet::manifests;
+    let root = schemas.unwrap_or_else(manifests::default_root);
+    let schemas = match manifests::Schemas::open(&root, version) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("gauntlet: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let documents = match manifests::load(paths) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("gauntlet: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let findings = manifests::validate(&documents, &schemas, strict);
+    let mut out = String::new();
+    for finding in &findings {
+        out.push_str(&finding.line());
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "{} objects checked against Kubernetes {version}{}: {} finding(s)\n",
+        documents.len(),
+        if strict { " (strict)" } else { "" },
+        findings.len()
+    ));
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), out.as_bytes());
+    if let Some(path) = json {
+        if let Err(e) =
+            std::fs::write(&path, manifests::json_report(version, documents.len(), &findings))
+        {
+            eprintln!("gauntlet: --json {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    if findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
 /// Starts the container target; the default image is built first when missing.

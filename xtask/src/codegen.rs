@@ -2,7 +2,8 @@
 //!
 //! - `CHECKS.md`, from the harness's check catalog;
 //! - `schemas/api/*.schema.json`, one standalone JSON Schema per component of
-//!   `schemas/openapi.json` (references rewritten to local `$defs`).
+//!   `schemas/openapi.json` (references rewritten to local `$defs`);
+//! - with `--kubernetes`, `schemas/kubernetes/v<version>/*.json` (`kube_schemas`).
 
 use std::collections::BTreeMap;
 
@@ -27,6 +28,9 @@ impl flags::Codegen {
             sh.write_file(format!("schemas/api/{name}.schema.json"), text)?;
         }
         util::say("wrote schemas/api/");
+        if self.kubernetes {
+            crate::kube_schemas::generate(sh)?;
+        }
         Ok(())
     }
 }

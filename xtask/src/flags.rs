@@ -22,12 +22,16 @@ pub enum Command {
     Image(Image),
     /// Run a benchmark side by side with its peer.
     Bench(Bench),
-    /// Regenerate the generated files (CHECKS.md).
+    /// Regenerate the generated files (CHECKS.md, schemas/api/, with --kubernetes schemas/kubernetes/).
     Codegen(Codegen),
 }
 
 #[derive(Debug, Args)]
-pub struct Codegen {}
+pub struct Codegen {
+    /// Also refresh the vendored Kubernetes schemas from PyPI (schemas/kubernetes/).
+    #[arg(long)]
+    pub kubernetes: bool,
+}
 
 #[derive(Debug, Args)]
 pub struct Image {}

@@ -4,6 +4,7 @@ mod bench;
 mod codegen;
 mod flags;
 mod image;
+mod kube_schemas;
 mod model;
 mod test;
 #[cfg(test)]
