@@ -35,6 +35,8 @@ pub struct Thresholds {
     pub memory_limit: u64,
     /// Most memory the service may use under load, in bytes.
     pub memory_budget: u64,
+    /// How many times the measured time to ready a startup probe must allow.
+    pub startup_margin: f64,
 }
 
 impl Default for Thresholds {
@@ -52,6 +54,7 @@ impl Default for Thresholds {
             image_size: 120_000_000,
             memory_limit: 1_000_000_000,
             memory_budget: 512_000_000,
+            startup_margin: 3.0,
         }
     }
 }
@@ -86,6 +89,8 @@ pub enum Family {
     Runtime,
     /// Answers held against reviewed insta snapshots.
     Snapshot,
+    /// The deployment manifests held against the live service and its image.
+    Manifest,
 }
 
 impl Level {
@@ -110,6 +115,7 @@ impl Family {
             Self::Image => "image",
             Self::Runtime => "runtime",
             Self::Snapshot => "snapshot",
+            Self::Manifest => "manifest",
         }
     }
 }

@@ -55,24 +55,8 @@ enum Command {
         #[arg(last = true)]
         libtest: Vec<String>,
     },
-    /// Validate Kubernetes manifests offline against the vendored schemas.
-    Manifests {
-        /// Files and folders (a folder with a kustomization.yaml is rendered with kubectl kustomize).
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-        /// The Kubernetes version whose schemas apply (1.33 or 1.37).
-        #[arg(long, default_value = gauntlet::manifests::DEFAULT_VERSION)]
-        kubernetes_version: String,
-        /// Unknown fields are findings too.
-        #[arg(long)]
-        strict: bool,
-        /// Write the JSON report here.
-        #[arg(long)]
-        json: Option<PathBuf>,
-        /// The folder of vendored schemas (default: schemas/kubernetes of this checkout).
-        #[arg(long)]
-        schemas: Option<PathBuf>,
-    },
+    /// Validate Kubernetes manifests offline: schemas, k8s-openapi types, policy rules.
+    Manifests(ManifestsArgs),
     /// Build the service image FROM scratch (manifests/Dockerfile) and print its id and size.
     Image {
         /// The gauntlet-service binary (default: beside this one, or GAUNTLET_SERVICE_BIN).
@@ -82,6 +66,41 @@ enum Command {
         #[arg(long = "tag")]
         tags: Vec<String>,
     },
+}
+
+/// `gauntlet manifests` settings.
+#[derive(Debug, clap::Args)]
+struct ManifestsArgs {
+    /// Files and folders (a folder with a kustomization.yaml is rendered with kubectl kustomize).
+    #[arg(required_unless_present = "rules")]
+    paths: Vec<PathBuf>,
+    /// The Kubernetes version whose schemas apply (1.33 or 1.37).
+    #[arg(long, default_value = gauntlet::manifests::DEFAULT_VERSION)]
+    kubernetes_version: String,
+    /// Unknown fields are findings too.
+    #[arg(long)]
+    strict: bool,
+    /// Schemas and k8s-openapi parsing only, no policy rules.
+    #[arg(long)]
+    schema_only: bool,
+    /// Print the rules and exit.
+    #[arg(long)]
+    rules: bool,
+    /// Write the JSON report here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Write the JUnit XML report here (one testcase per object).
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Write the SARIF 2.1.0 report here (for code scanning).
+    #[arg(long)]
+    sarif: Option<PathBuf>,
+    /// The folder of vendored schemas (default: schemas/kubernetes of this checkout).
+    #[arg(long)]
+    schemas: Option<PathBuf>,
+    /// Print only the summary line, not each finding.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 /// The catalog as aligned columns: id, level, needs, description.
@@ -157,23 +176,28 @@ fn run(command: Command) -> ExitCode {
             if conclusion.has_failed() { ExitCode::from(1) } else { ExitCode::SUCCESS }
         }
         Command::Image { binary, tags } => image(binary, tags),
-        Command::Manifests { paths, kubernetes_version, strict, json, schemas } => {
-            manifests(&paths, &kubernetes_version, strict, json, schemas)
-        }
+        Command::Manifests(args) => manifests(args),
     }
 }
 
 /// `gauntlet manifests`: 0 when no object has a finding, 1 when one has, 2 when
 /// the manifests or the settings cannot be read.
-fn manifests(
-    paths: &[PathBuf],
-    version: &str,
-    strict: bool,
-    json: Option<PathBuf>,
-    schemas: Option<PathBuf>,
-) -> ExitCode {
+fn manifests(args: ManifestsArgs) -> ExitCode {
     use gauntlet::manifests;
-    let root = schemas.unwrap_or_else(manifests::default_root);
+    if args.rules {
+        let mut out = String::new();
+        for (id, description) in manifests::SCHEMA_RULES {
+            out.push_str(&format!("{id:<30} schema  {description}\n"));
+        }
+        for rule in manifests::RULES {
+            let set = if rule.set == manifests::Set::Gpu { "gpu" } else { "common" };
+            out.push_str(&format!("{:<30} {set:<7} {}\n", rule.id, rule.description));
+        }
+        let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), out.as_bytes());
+        return ExitCode::SUCCESS;
+    }
+    let version = &args.kubernetes_version;
+    let root = args.schemas.clone().unwrap_or_else(manifests::default_root);
     let schemas = match manifests::Schemas::open(&root, version) {
         Ok(s) => s,
         Err(e) => {
@@ -181,31 +205,51 @@ fn manifests(
             return ExitCode::from(2);
         }
     };
-    let documents = match manifests::load(paths) {
+    let documents = match manifests::load(&args.paths) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("gauntlet: {e}");
             return ExitCode::from(2);
         }
     };
-    let findings = manifests::validate(&documents, &schemas, strict);
+    let options = manifests::Options { strict: args.strict, schema_only: args.schema_only };
+    let findings = manifests::check(&documents, &schemas, options);
     let mut out = String::new();
-    for finding in &findings {
-        out.push_str(&finding.line());
-        out.push('\n');
+    if !args.quiet {
+        for finding in &findings {
+            out.push_str(&finding.line());
+            out.push('\n');
+        }
     }
+    let objects_with = {
+        let mut seen: Vec<(&std::path::Path, usize)> =
+            findings.iter().map(|f| (f.file.as_path(), f.document)).collect();
+        seen.dedup();
+        seen.len()
+    };
     out.push_str(&format!(
-        "{} objects checked against Kubernetes {version}{}: {} finding(s)\n",
+        "{} objects checked against Kubernetes {version}{}{}: {} finding(s) in {objects_with} object(s)\n",
         documents.len(),
-        if strict { " (strict)" } else { "" },
-        findings.len()
+        if args.strict { " (strict)" } else { "" },
+        if args.schema_only { ", schema only" } else { " with the policy rules" },
+        findings.len(),
     ));
     let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), out.as_bytes());
-    if let Some(path) = json {
-        if let Err(e) =
-            std::fs::write(&path, manifests::json_report(version, documents.len(), &findings))
-        {
-            eprintln!("gauntlet: --json {}: {e}", path.display());
+    let run = manifests::Run {
+        version,
+        strict: args.strict,
+        policy: !args.schema_only,
+        documents: &documents,
+    };
+    let outputs: [(Option<PathBuf>, &str, manifests::Render); 3] = [
+        (args.json, "--json", manifests::json),
+        (args.junit, "--junit", manifests::junit),
+        (args.sarif, "--sarif", manifests::sarif),
+    ];
+    for (path, flag, render) in outputs {
+        let Some(path) = path else { continue };
+        if let Err(e) = std::fs::write(&path, render(&run, &findings)) {
+            eprintln!("gauntlet: {flag} {}: {e}", path.display());
             return ExitCode::from(2);
         }
     }

@@ -31,6 +31,10 @@ pub struct Profile {
     /// not applicable. Relative paths in a file are resolved against the file's
     /// folder, in a built-in profile against the workspace root.
     pub snapshots: Option<PathBuf>,
+    /// The deployment manifests (a file, a folder, or a kustomize folder) the
+    /// `manifest` checks hold against the service; `None` leaves them not
+    /// applicable. Resolved like `snapshots`.
+    pub manifests: Option<PathBuf>,
     /// The numbers.
     pub thresholds: Thresholds,
 }
@@ -80,6 +84,7 @@ struct Document {
     exclude: Vec<String>,
     readiness_path: Option<String>,
     snapshots: Option<PathBuf>,
+    manifests: Option<PathBuf>,
     #[serde(default)]
     thresholds: ThresholdsDoc,
 }
@@ -99,6 +104,7 @@ struct ThresholdsDoc {
     image_size_mb: Option<f64>,
     memory_limit_mb: Option<f64>,
     memory_budget_mb: Option<f64>,
+    startup_margin: Option<f64>,
 }
 
 impl Profile {
@@ -150,6 +156,7 @@ impl Profile {
             exclude: doc.exclude,
             readiness_path: doc.readiness_path.unwrap_or_else(|| "/health/ready".into()),
             snapshots: doc.snapshots,
+            manifests: doc.manifests,
             thresholds: Thresholds {
                 ready_budget: t.ready_budget.as_deref().map_or(defaults.ready_budget, duration),
                 drain_flip: t.drain_flip.as_deref().map_or(defaults.drain_flip, duration),
@@ -166,14 +173,17 @@ impl Profile {
                 image_size: t.image_size_mb.map_or(defaults.image_size, megabytes),
                 memory_limit: t.memory_limit_mb.map_or(defaults.memory_limit, megabytes),
                 memory_budget: t.memory_budget_mb.map_or(defaults.memory_budget, megabytes),
+                startup_margin: t.startup_margin.unwrap_or(defaults.startup_margin),
             },
         })
     }
 
-    /// The profile with a relative snapshot folder made relative to `base`.
+    /// The profile with relative snapshot and manifest paths made relative to `base`.
     fn resolved_against(mut self, base: &Path) -> Self {
-        if let Some(dir) = self.snapshots.as_mut().filter(|d| d.is_relative()) {
-            *dir = base.join(&*dir);
+        for path in [&mut self.snapshots, &mut self.manifests] {
+            if let Some(path) = path.as_mut().filter(|d| d.is_relative()) {
+                *path = base.join(&*path);
+            }
         }
         self
     }

@@ -146,7 +146,7 @@ fn first_line(text: &str) -> &str {
 }
 
 /// Escapes text for XML attributes and content.
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     text.chars()
         .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
         .map(|c| match c {

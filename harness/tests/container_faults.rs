@@ -1,5 +1,6 @@
-//! The runtime family proven able to fail, on containers of the reference image
-//! started with one fault each. A test binary of its own (libtest-mimic, as
+//! The runtime family and the container-side `manifest.*` checks proven able to
+//! fail, on containers of the reference image started with one fault each (or
+//! held against manifests with one fault each). A test binary of its own (libtest-mimic, as
 //! `conformance`) because the container target must be prepared at the start of
 //! `main`, before any thread runs. Without a Docker engine every trial is
 //! ignored with the reason; in CI (`CI=true`) that is a failure instead.
@@ -22,6 +23,13 @@ fn proves(id: &str, config: &ContainerConfig, profile: &Profile, says: &str) -> 
         Outcome::Fail(m) => Err(format!("{id}: `{m}` should say `{says}`").into()),
         other => Err(format!("{id} should fail here: {other:?}").into()),
     }
+}
+
+/// The reference profile pointed at `fixtures/manifests/bad/cross/{file}`.
+fn with_manifests(file: &str) -> Profile {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/manifests/bad/cross").join(file);
+    Profile { manifests: Some(path), ..Profile::default() }
 }
 
 fn with_args(args: &[&str]) -> ContainerConfig {
@@ -81,6 +89,32 @@ fn trials() -> Vec<Trial> {
                 &ContainerConfig::default(),
                 &profile,
                 "over the budget of 10.0 MB",
+            )
+        }),
+        Trial::test("manifest.memory.headroom fails on a limit below the load's memory", || {
+            let mut profile = with_manifests("memory.yaml");
+            profile.thresholds.load_duration = Duration::from_secs(1);
+            proves(
+                "manifest.memory.headroom",
+                &ContainerConfig::default(),
+                &profile,
+                "memory limit 64Mi (67.1 MB) is not above the",
+            )
+        }),
+        Trial::test("manifest.port.matches fails on a port the image does not expose", || {
+            proves(
+                "manifest.port.matches",
+                &ContainerConfig::default(),
+                &with_manifests("port.yaml"),
+                "containerPort 9090, but the image gauntlet-service:dev exposes [8080]; containerPort 9090, but the service listens on 8080",
+            )
+        }),
+        Trial::test("manifest.user.matches fails on a user that is not the image's", || {
+            proves(
+                "manifest.user.matches",
+                &ContainerConfig::default(),
+                &with_manifests("user.yaml"),
+                "runAsUser 1000, but the image's USER is 65532",
             )
         }),
         Trial::test("runtime.healthcheck.passing fails on a failing HEALTHCHECK", || {

@@ -17,6 +17,7 @@ const STEPS: &[(&str, &str)] = &[
     ("build", "release binaries"),
     ("model", "all-MiniLM-L6-v2 present and verified"),
     ("service", "the reference service's tests against the real model"),
+    ("manifests", "gauntlet manifests: both overlays, strict, every vendored Kubernetes version"),
     ("image", "the service image FROM scratch, when Docker is reachable"),
     ("conformance", "gauntlet run against the process target, reports under target/validate/"),
     ("container", "gauntlet run against the container target, when Docker is reachable"),
@@ -79,6 +80,7 @@ fn run_step(sh: &Shell, name: &str) -> anyhow::Result<Outcome> {
             model::ensure_model(sh, false)?;
         }
         "service" => cmd!(sh, "cargo test --package gauntlet-service --all-targets").run()?,
+        "manifests" => manifests(sh)?,
         "image" => {
             if let Some(why) = image::docker_unreachable(sh) {
                 return Ok(Outcome::NotApplicable(why));
@@ -109,6 +111,36 @@ fn conformance(sh: &Shell, target: &str, stem: &str) -> anyhow::Result<()> {
     );
     cmd!(sh, "target/release/gauntlet run --target {target} --json {json} --junit {junit} --markdown {md}")
         .run()?;
+    Ok(())
+}
+
+/// `gauntlet manifests --strict` on each overlay (apart: cross-object rules
+/// relate the objects of one run) for each vendored Kubernetes version, with the
+/// JSON, JUnit and SARIF reports of the newest under `target/validate/`.
+fn manifests(sh: &Shell) -> anyhow::Result<()> {
+    sh.create_dir("target/validate")?;
+    cmd!(sh, "cargo build --release --quiet --workspace --bins").run()?;
+    for overlay in ["cpu", "gpu"] {
+        let dir = format!("manifests/k8s/overlays/{overlay}");
+        for version in ["1.33", "1.37"] {
+            let reports: Vec<String> = if version == "1.37" {
+                ["json", "junit", "sarif"]
+                    .iter()
+                    .flat_map(|kind| {
+                        let ext = if *kind == "junit" { "xml" } else { kind };
+                        [format!("--{kind}"), format!("target/validate/manifests-{overlay}.{ext}")]
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            cmd!(
+                sh,
+                "target/release/gauntlet manifests --strict --kubernetes-version {version} {dir} {reports...}"
+            )
+            .run()?;
+        }
+    }
     Ok(())
 }
 

@@ -5,6 +5,7 @@ mod embeddings;
 mod fuzz;
 mod image;
 mod load;
+mod manifest;
 mod probes;
 mod runtime;
 mod snapshots;
@@ -22,6 +23,7 @@ pub fn catalog() -> Vec<Check> {
         .chain(image::CHECKS)
         .chain(runtime::CHECKS)
         .chain(snapshots::CHECKS)
+        .chain(manifest::CHECKS)
         .copied()
         .collect();
     all.sort_by_key(|c| c.id);
@@ -31,6 +33,9 @@ pub fn catalog() -> Vec<Check> {
 pub use api::validate;
 pub use fuzz::bodies as fuzz_bodies;
 pub use load::{Burst, judge_burst};
+pub use manifest::{
+    judge_memory_headroom, judge_port, judge_readiness_drain, judge_startup_budget, judge_user,
+};
 pub use probes::judge_startup_transcript;
 pub use snapshots::{Capture, capture as capture_snapshot, render as render_snapshot};
 
@@ -66,7 +71,7 @@ mod tests {
             let http = check.needs.contains(&Capability::Http);
             match check.family {
                 Family::Image => assert!(!http, "{} reads an image only", check.id),
-                Family::Runtime => {}
+                Family::Runtime | Family::Manifest => {}
                 _ => assert!(http, "{} needs http", check.id),
             }
         }

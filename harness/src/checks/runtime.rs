@@ -160,37 +160,48 @@ fn stop_drains(target: &dyn Target, profile: &Profile) -> Outcome {
 
 fn memory_under_load(target: &dyn Target, profile: &Profile) -> Outcome {
     with_container(target, |container| {
-        let t = &profile.thresholds;
-        let stop = Arc::new(AtomicBool::new(false));
-        let base = target.base_url().to_owned();
-        let clients: Vec<_> = (0..t.load_concurrency)
-            .map(|_| {
-                let (base, stop) = (base.clone(), stop.clone());
-                std::thread::spawn(move || {
-                    let client = crate::http::client();
-                    let body = serde_json::json!({ "input": vec!["Memory is measured while this sentence is embedded again and again."; 32] });
-                    while !stop.load(Ordering::Relaxed) {
-                        let _ = client.post(format!("{base}/v1/embeddings")).json(&body).send();
-                    }
-                })
-            })
-            .collect();
-        let started = Instant::now();
-        let mut peak = 0u64;
-        let mut error = None;
-        while started.elapsed() < t.load_duration {
-            match container.memory_bytes() {
-                Ok(bytes) => peak = peak.max(bytes),
-                Err(e) => error = Some(e),
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        stop.store(true, Ordering::Relaxed);
-        for client in clients {
-            let _ = client.join();
-        }
-        judge_memory(peak, t.memory_budget, error)
+        let (peak, error) = peak_memory_under_load(target, container, &profile.thresholds);
+        judge_memory(peak, profile.thresholds.memory_budget, error)
     })
+}
+
+/// The most memory `container` used during a load burst (`load_concurrency`
+/// clients for `load_duration`), sampled every 100 ms; the error of the last
+/// failed sample, if any.
+pub(super) fn peak_memory_under_load(
+    target: &dyn Target,
+    container: &dyn ContainerView,
+    t: &crate::check::Thresholds,
+) -> (u64, Option<String>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let base = target.base_url().to_owned();
+    let clients: Vec<_> = (0..t.load_concurrency)
+        .map(|_| {
+            let (base, stop) = (base.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let client = crate::http::client();
+                let body = serde_json::json!({ "input": vec!["Memory is measured while this sentence is embedded again and again."; 32] });
+                while !stop.load(Ordering::Relaxed) {
+                    let _ = client.post(format!("{base}/v1/embeddings")).json(&body).send();
+                }
+            })
+        })
+        .collect();
+    let started = Instant::now();
+    let mut peak = 0u64;
+    let mut error = None;
+    while started.elapsed() < t.load_duration {
+        match container.memory_bytes() {
+            Ok(bytes) => peak = peak.max(bytes),
+            Err(e) => error = Some(e),
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    stop.store(true, Ordering::Relaxed);
+    for client in clients {
+        let _ = client.join();
+    }
+    (peak, error)
 }
 
 /// Holds the peak memory seen under load against the budget.

@@ -56,12 +56,22 @@ pub enum Error {
         /// What the parser said.
         message: String,
     },
+    /// A kustomize folder needs kubectl, which could not run.
+    #[error(
+        "{path}: rendering it needs kubectl (with its built-in kustomize), which could not run: {message}"
+    )]
+    NoKubectl {
+        /// The folder.
+        path: PathBuf,
+        /// Why kubectl could not run.
+        message: String,
+    },
     /// A kustomize folder could not be rendered.
     #[error("{path}: kustomize: {message}")]
     Kustomize {
         /// The folder.
         path: PathBuf,
-        /// What went wrong, kubectl's missing included.
+        /// What kubectl said.
         message: String,
     },
 }
@@ -120,11 +130,11 @@ pub fn parse(path: &Path, text: &str, out: &mut Vec<Document>) -> Result<(), Err
 /// `kubectl kustomize DIR`.
 fn kustomize(dir: &Path) -> Result<String, Error> {
     let error = |message: String| Error::Kustomize { path: dir.to_owned(), message };
-    let out = Command::new("kubectl").arg("kustomize").arg(dir).output().map_err(|e| {
-        error(format!(
-            "rendering it needs kubectl (with its built-in kustomize), which could not run: {e}"
-        ))
-    })?;
+    let out = Command::new("kubectl")
+        .arg("kustomize")
+        .arg(dir)
+        .output()
+        .map_err(|e| Error::NoKubectl { path: dir.to_owned(), message: e.to_string() })?;
     if !out.status.success() {
         return Err(error(String::from_utf8_lossy(&out.stderr).trim().to_owned()));
     }

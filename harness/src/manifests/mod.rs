@@ -1,11 +1,20 @@
 //! Offline manifest validation: read manifests (`load`), validate each object
-//! against the vendored Kubernetes schemas (`schema`), and report every finding
-//! by file, document, object, JSON pointer and rule.
+//! against the vendored Kubernetes schemas (`schema`), read the known kinds with
+//! k8s-openapi (`objects`), apply the policy rules (`policy`), and report every
+//! finding by file, document, object, JSON pointer and rule (`report`).
 
+mod deployed;
 mod load;
+mod objects;
+mod policy;
+mod report;
 mod schema;
 
+pub use deployed::{Deployed, HttpProbe, quantity_bytes};
 pub use load::{Document, Error, load, parse};
+pub use objects::{Object, Typed, Workload};
+pub use policy::{GPU, RULES, Rule, Set};
+pub use report::{Render, Run, SCHEMA_RULES, json, junit, sarif};
 pub use schema::{DEFAULT_VERSION, Schemas, VERSIONS, default_root};
 
 use std::path::PathBuf;
@@ -60,17 +69,47 @@ impl Finding {
     }
 }
 
+/// What to check besides the schemas.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Unknown fields are findings.
+    pub strict: bool,
+    /// Skip the policy rules (schema and typed parsing only).
+    pub schema_only: bool,
+}
+
 /// Validates every document against `schemas`.
 pub fn validate(documents: &[Document], schemas: &Schemas, strict: bool) -> Vec<Finding> {
     documents.iter().flat_map(|doc| schemas.validate(doc, strict)).collect()
 }
 
-/// The findings as the JSON report: version, counts and every finding.
-pub fn json_report(version: &str, documents: usize, findings: &[Finding]) -> String {
-    let report = serde_json::json!({
-        "kubernetes_version": version,
-        "objects": documents,
-        "findings": findings,
+/// Everything: schema findings for each document; then each document the schema
+/// accepted is read with k8s-openapi, and the policy rules run on what was read.
+/// Findings come in document order, each document's sorted by rule and pointer.
+pub fn check(documents: &[Document], schemas: &Schemas, options: Options) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut typed = Vec::new();
+    for doc in documents {
+        let found = schemas.validate(doc, options.strict);
+        let readable = found.iter().all(|f| f.rule == "schema.unknown-field");
+        findings.extend(found);
+        if !readable {
+            continue;
+        }
+        match objects::parse(doc) {
+            Ok(Some(t)) => typed.push(t),
+            Ok(None) => {}
+            Err(why) => findings.push(Finding::new(doc, "", "schema.typed", &why)),
+        }
+    }
+    if !options.schema_only {
+        findings.extend(policy::check(&typed));
+    }
+    let position: std::collections::HashMap<(&std::path::Path, usize), usize> =
+        documents.iter().enumerate().map(|(i, d)| ((d.file.as_path(), d.index), i)).collect();
+    findings.sort_by_key(|f| {
+        let at = position.get(&(f.file.as_path(), f.document)).copied().unwrap_or(usize::MAX);
+        (at, f.rule.clone(), f.pointer.clone())
     });
-    format!("{report:#}\n")
+    findings
 }

@@ -6,6 +6,7 @@ mod catalog;
 mod checks;
 mod cli;
 mod containers;
+mod cross;
 mod images;
 mod lifecycle;
 mod manifests;

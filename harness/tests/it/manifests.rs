@@ -177,9 +177,9 @@ fn each_schema_fault_is_found_and_located() {
 #[test]
 fn unknown_fields_pass_without_strict_and_fail_with_it() {
     let file = repo("fixtures/manifests/bad/schema/unknown-field.yaml");
-    let (code, text) = gauntlet_manifests(&[&file]);
+    let (code, text) = gauntlet_manifests(&["--schema-only", &file]);
     assert_eq!(code, Some(0), "{text}");
-    let (code, text) = gauntlet_manifests(&["--strict", &file]);
+    let (code, text) = gauntlet_manifests(&["--schema-only", "--strict", &file]);
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("Deployment/typo /spec: schema.unknown-field"), "{text}");
 }
@@ -196,4 +196,161 @@ fn an_unknown_kubernetes_version_or_path_is_a_usage_error() {
     let (code, text) = gauntlet_manifests(&["/no/such/manifests.yaml"]);
     assert_eq!(code, Some(2), "{text}");
     assert!(text.contains("/no/such/manifests.yaml"), "{text}");
+}
+
+fn check_file(path: &Path, strict: bool) -> Vec<gauntlet::manifests::Finding> {
+    let schemas = gauntlet::manifests::Schemas::open(
+        &gauntlet::manifests::default_root(),
+        gauntlet::manifests::DEFAULT_VERSION,
+    )
+    .unwrap();
+    let documents = gauntlet::manifests::load(&[path.to_owned()]).unwrap();
+    let options = gauntlet::manifests::Options { strict, schema_only: false };
+    gauntlet::manifests::check(&documents, &schemas, options)
+}
+
+#[test]
+fn the_good_fixtures_pass_every_rule_in_strict_mode() {
+    let dir = Path::new(&repo("fixtures/manifests/good")).to_owned();
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let findings = check_file(&path, true);
+        assert!(findings.is_empty(), "{}: {findings:#?}", path.display());
+        seen += 1;
+    }
+    assert!(seen >= 3, "the good fixtures are missing from {}", dir.display());
+}
+
+/// What each rule's fixture must make it say (a part of the message).
+const POLICY_SAYS: &[(&str, &str)] = &[
+    ("policy.image-tag-pinned", "image web:latest uses the moving tag latest"),
+    ("policy.probes-present", "container web: no livenessProbe"),
+    ("policy.probes-distinct", "ask the same thing (httpGet /ready)"),
+    ("policy.resources-set", "container web: no limits.cpu, limits.memory"),
+    ("policy.run-as-non-root", "runAsUser 0 runs it as root"),
+    ("policy.privileged", "privileged: true gives it every device"),
+    ("policy.read-only-root-fs", "readOnlyRootFilesystem is not true"),
+    ("policy.privilege-escalation", "allowPrivilegeEscalation is not false"),
+    ("policy.capabilities", "adds dangerous capabilities NET_ADMIN"),
+    ("policy.host-namespaces", "hostNetwork: true shares the node's namespace"),
+    ("policy.pdb-present", "3 replicas and no PodDisruptionBudget selects its pods"),
+    ("policy.pdb-allows-eviction", "minAvailable 3 for Deployment web with 3 replica(s)"),
+    ("policy.hpa-target", "scales Deployment wbe, which these manifests do not hold"),
+    ("policy.hpa-range", "minReplicas 3 with maxReplicas 2"),
+    ("policy.service-selector", "selector app=webapp matches no pod template"),
+    ("policy.service-target-port", "targetPort https is not a container port"),
+    ("policy.network-policy", "no NetworkPolicy selects its pods"),
+    ("policy.gpu-toleration", "has no toleration for the nvidia.com/gpu taint"),
+    ("policy.gpu-limit", "nvidia.com/gpu limit 500m is not a whole number"),
+    ("policy.gpu-visible-devices", "sets NVIDIA_VISIBLE_DEVICES by hand"),
+];
+
+#[test]
+fn each_policy_fixture_trips_its_rule_and_only_it() {
+    let dir = Path::new(&repo("fixtures/manifests/bad/policy")).to_owned();
+    for (rule, says) in POLICY_SAYS {
+        let file = dir.join(format!("{}.yaml", rule.trim_start_matches("policy.")));
+        assert!(file.is_file(), "{rule}: no fixture {}", file.display());
+        let findings = check_file(&file, true);
+        assert!(!findings.is_empty(), "{}: passed, but must trip {rule}", file.display());
+        for f in &findings {
+            assert_eq!(&f.rule, rule, "{}: {}", file.display(), f.line());
+        }
+        assert!(
+            findings.iter().any(|f| f.message.contains(says)),
+            "{}: no finding says {says:?}: {findings:#?}",
+            file.display()
+        );
+    }
+}
+
+#[test]
+fn every_rule_has_a_fixture_and_every_fixture_a_rule() {
+    let mut rules: Vec<&str> = gauntlet::manifests::RULES.iter().map(|r| r.id).collect();
+    rules.sort_unstable();
+    let mut covered: Vec<&str> = POLICY_SAYS.iter().map(|(r, _)| *r).collect();
+    covered.sort_unstable();
+    assert_eq!(rules, covered, "POLICY_SAYS must list every rule");
+    let mut fixtures: Vec<String> = std::fs::read_dir(repo("fixtures/manifests/bad/policy"))
+        .unwrap()
+        .map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            format!("policy.{}", name.trim_end_matches(".yaml"))
+        })
+        .collect();
+    fixtures.sort();
+    assert_eq!(fixtures, rules, "one fixture per rule in fixtures/manifests/bad/policy");
+}
+
+#[test]
+fn findings_are_located_by_pointer() {
+    let file =
+        Path::new(&repo("fixtures/manifests/bad/policy/gpu-visible-devices.yaml")).to_owned();
+    let findings = check_file(&file, false);
+    assert_eq!(findings[0].pointer, "/spec/containers/0/env/0", "{findings:#?}");
+    assert_eq!((findings[0].kind.as_str(), findings[0].name.as_str()), ("Pod", "gpu"));
+    let file =
+        Path::new(&repo("fixtures/manifests/bad/policy/service-target-port.yaml")).to_owned();
+    let findings = check_file(&file, false);
+    assert_eq!(
+        (findings[0].document, findings[0].pointer.as_str()),
+        (1, "/spec/ports/0/targetPort")
+    );
+}
+
+#[test]
+fn schema_only_skips_the_policy_and_reports_come_in_every_format() {
+    let file = repo("fixtures/manifests/bad/policy/privileged.yaml");
+    let (code, text) = gauntlet_manifests(&["--schema-only", &file]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("schema only"), "{text}");
+    let dir = tempfile::tempdir().unwrap();
+    let out = |name: &str| dir.path().join(name).display().to_string();
+    let (code, text) = gauntlet_manifests(&[
+        &file,
+        "--json",
+        &out("m.json"),
+        "--junit",
+        &out("m.xml"),
+        "--sarif",
+        &out("m.sarif"),
+    ]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("Pod/web /spec/containers/0/securityContext/privileged: policy.privileged"),
+        "{text}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out("m.json")).unwrap()).unwrap();
+    assert_eq!(json["objects"], 2);
+    assert_eq!(json["findings"][0]["rule"], "policy.privileged");
+    let junit = std::fs::read_to_string(out("m.xml")).unwrap();
+    assert!(junit.contains("tests=\"2\" failures=\"1\""), "{junit}");
+    assert!(
+        junit.contains("name=\"[0] Pod/web\">")
+            && junit.contains("<failure message=\"1 finding(s), first: policy.privileged"),
+        "{junit}"
+    );
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out("m.sarif")).unwrap()).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let result = &sarif["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "policy.privileged");
+    assert_eq!(
+        result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+        "Pod/web/spec/containers/0/securityContext/privileged"
+    );
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    assert!(rules.iter().any(|r| r["id"] == "policy.privileged"));
+}
+
+#[test]
+fn the_rules_are_listed() {
+    let (code, text) = gauntlet_manifests(&["--rules"]);
+    assert_eq!(code, Some(0), "{text}");
+    for rule in gauntlet::manifests::RULES {
+        assert!(text.contains(rule.id), "{text}");
+    }
+    assert!(text.contains("schema.unknown-kind"), "{text}");
 }
