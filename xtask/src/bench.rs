@@ -23,6 +23,7 @@ impl flags::Bench {
     pub fn run(&self, sh: &Shell) -> anyhow::Result<()> {
         match self.what {
             flags::BenchTarget::Service => self.service(sh),
+            flags::BenchTarget::Manifests => crate::bench_manifests::run(sh, self.no_peer),
         }
     }
 

@@ -68,7 +68,7 @@ pub struct Bench {
     /// What to benchmark.
     #[arg(value_enum)]
     pub what: BenchTarget,
-    /// Skip the sentence-transformers peer (it needs `pip install sentence-transformers`).
+    /// Skip the peer (sentence-transformers or kubernetes-validate, from PyPI).
     #[arg(long)]
     pub no_peer: bool,
     /// Threads for both the service and the peer.
@@ -80,4 +80,6 @@ pub struct Bench {
 pub enum BenchTarget {
     /// The reference service: throughput, latency, start-up and memory.
     Service,
+    /// `gauntlet manifests` on a generated corpus, beside kubernetes-validate.
+    Manifests,
 }

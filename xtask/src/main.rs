@@ -1,6 +1,7 @@
 //! `cargo xtask`: the project's automation, one module per subcommand.
 
 mod bench;
+mod bench_manifests;
 mod codegen;
 mod flags;
 mod image;
