@@ -83,14 +83,15 @@ pub fn validate(documents: &[Document], schemas: &Schemas, strict: bool) -> Vec<
     documents.iter().flat_map(|doc| schemas.validate(doc, strict)).collect()
 }
 
-/// Everything: schema findings for each document; then each document the schema
-/// accepted is read with k8s-openapi, and the policy rules run on what was read.
-/// Findings come in document order, each document's sorted by rule and pointer.
-pub fn check(documents: &[Document], schemas: &Schemas, options: Options) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    let mut typed = Vec::new();
+/// Schema findings for `documents`, and the typed objects of those the schema accepted.
+fn schema_and_types<'a>(
+    documents: &'a [Document],
+    schemas: &Schemas,
+    strict: bool,
+) -> (Vec<Finding>, Vec<Typed<'a>>) {
+    let (mut findings, mut typed) = (Vec::new(), Vec::new());
     for doc in documents {
-        let found = schemas.validate(doc, options.strict);
+        let found = schemas.validate(doc, strict);
         let readable = found.iter().all(|f| f.rule == "schema.unknown-field");
         findings.extend(found);
         if !readable {
@@ -102,6 +103,29 @@ pub fn check(documents: &[Document], schemas: &Schemas, options: Options) -> Vec
             Err(why) => findings.push(Finding::new(doc, "", "schema.typed", &why)),
         }
     }
+    (findings, typed)
+}
+
+/// Everything: schema findings for each document; then each document the schema
+/// accepted is read with k8s-openapi, and the policy rules run on what was read.
+/// Findings come in document order, each document's sorted by rule and pointer.
+pub fn check(documents: &[Document], schemas: &Schemas, options: Options) -> Vec<Finding> {
+    // Each document stands alone until the policy: validate and parse them on
+    // every core, in chunks that keep document order.
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let chunk = documents.len().div_ceil(threads).max(64);
+    let (mut findings, mut typed) = (Vec::new(), Vec::new());
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = documents
+            .chunks(chunk)
+            .map(|docs| scope.spawn(move || schema_and_types(docs, schemas, options.strict)))
+            .collect();
+        for worker in workers {
+            let (f, t) = worker.join().expect("a validation thread panicked");
+            findings.extend(f);
+            typed.extend(t);
+        }
+    });
     if !options.schema_only {
         findings.extend(policy::check(&typed));
     }

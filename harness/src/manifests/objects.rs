@@ -68,12 +68,14 @@ pub struct Typed<'a> {
     pub doc: &'a Document,
     /// What it is.
     pub object: Object,
+    /// Its namespace (empty when unset).
+    namespace: String,
 }
 
 impl Typed<'_> {
     /// The object's namespace (empty when unset).
     pub fn namespace(&self) -> &str {
-        self.doc.object["metadata"]["namespace"].as_str().unwrap_or_default()
+        &self.namespace
     }
 }
 
@@ -81,7 +83,8 @@ impl Typed<'_> {
 /// `Err` with k8s-openapi's complaint when it rejects it.
 pub fn parse(doc: &Document) -> Result<Option<Typed<'_>>, String> {
     let (api_version, kind) = (doc.api_version(), doc.kind());
-    let typed = |object| Ok(Some(Typed { doc, object }));
+    let namespace = doc.object["metadata"]["namespace"].as_str().unwrap_or_default().to_owned();
+    let typed = |object| Ok(Some(Typed { doc, object, namespace: namespace.clone() }));
     let failed = |e: serde_json::Error| format!("k8s-openapi cannot read this {kind}: {e}");
     let value = &doc.object;
     match (api_version, kind) {

@@ -3,9 +3,10 @@
 //! objects (a PDB to its pods, a Service to its ports) see every object given in
 //! one run, matched within a namespace.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use k8s_openapi::api::core::v1::{Container, PodSecurityContext, Probe};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::Finding;
@@ -417,43 +418,64 @@ fn tolerates_gpu(w: &Workload) -> bool {
     })
 }
 
-/// The objects of one run, indexed for the rules that relate them.
+/// The objects of one run, indexed by namespace for the rules that relate them.
 struct Relations<'a, 'b> {
     objects: &'b [Typed<'a>],
-    /// Each workload with its namespace.
-    workloads: Vec<(&'b Typed<'a>, &'b Workload)>,
+    /// The workloads of each namespace.
+    workloads: HashMap<&'b str, Vec<&'b Workload>>,
+    /// `(namespace, kind, name)` of each HPA's target → its minReplicas.
+    hpa_min: HashMap<(&'b str, &'b str, &'b str), i32>,
+    /// The PDB selectors of each namespace.
+    pdbs: HashMap<&'b str, Vec<Option<&'b LabelSelector>>>,
+    /// The NetworkPolicy pod selectors of each namespace (absent selects all).
+    network_policies: HashMap<&'b str, Vec<LabelSelector>>,
 }
 
 impl<'a, 'b> Relations<'a, 'b> {
     fn new(objects: &'b [Typed<'a>]) -> Self {
-        let workloads = objects
-            .iter()
-            .filter_map(|t| match &t.object {
-                Object::Workload(w) => Some((t, &**w)),
-                _ => None,
-            })
-            .collect();
-        Self { objects, workloads }
+        let mut relations = Self {
+            objects,
+            workloads: HashMap::new(),
+            hpa_min: HashMap::new(),
+            pdbs: HashMap::new(),
+            network_policies: HashMap::new(),
+        };
+        for t in objects {
+            let ns = t.namespace();
+            match &t.object {
+                Object::Workload(w) => relations.workloads.entry(ns).or_default().push(w),
+                Object::Hpa(h) => {
+                    let target = &h.spec.scale_target_ref;
+                    relations
+                        .hpa_min
+                        .entry((ns, target.kind.as_str(), target.name.as_str()))
+                        .or_insert(h.spec.min_replicas.unwrap_or(1));
+                }
+                Object::Pdb(p) => relations
+                    .pdbs
+                    .entry(ns)
+                    .or_default()
+                    .push(p.spec.as_ref().and_then(|s| s.selector.as_ref())),
+                Object::NetworkPolicy(np) => {
+                    relations.network_policies.entry(ns).or_default().push(
+                        np.spec.as_ref().and_then(|s| s.pod_selector.clone()).unwrap_or_default(),
+                    )
+                }
+                Object::Service(_) => {}
+            }
+        }
+        relations
     }
 
     /// The workloads in `namespace`.
     fn in_namespace(&self, namespace: &str) -> impl Iterator<Item = &'b Workload> + '_ {
-        let namespace = namespace.to_owned();
-        self.workloads.iter().filter(move |(t, _)| t.namespace() == namespace).map(|(_, w)| *w)
+        self.workloads.get(namespace).into_iter().flatten().copied()
     }
 
     /// The replicas a workload keeps at least: its HPA's minReplicas when one
     /// scales it, else `spec.replicas` (unset is 1).
     fn min_replicas(&self, namespace: &str, w: &Workload) -> i32 {
-        let scaled = self.objects.iter().find_map(|t| match &t.object {
-            Object::Hpa(h) if t.namespace() == namespace => {
-                let spec = &h.spec;
-                let target = &spec.scale_target_ref;
-                (target.kind == w.kind && target.name == w.name)
-                    .then(|| spec.min_replicas.unwrap_or(1))
-            }
-            _ => None,
-        });
+        let scaled = self.hpa_min.get(&(namespace, w.kind, w.name.as_str())).copied();
         scaled.unwrap_or(w.replicas.unwrap_or(1))
     }
 
@@ -581,16 +603,10 @@ impl<'a, 'b> Relations<'a, 'b> {
         if !w.long_running() {
             return;
         }
-        let policies = self.objects.iter().filter(|t| t.namespace() == ns);
-        let mut pdbs = policies.clone().filter_map(|t| match &t.object {
-            Object::Pdb(p) => Some(p),
-            _ => None,
-        });
         let replicas = self.min_replicas(ns, w);
         if w.replicated()
             && replicas >= 2
-            && !pdbs
-                .any(|p| selects(p.spec.as_ref().and_then(|s| s.selector.as_ref()), &w.pod_labels))
+            && !self.pdbs.get(ns).into_iter().flatten().any(|s| selects(*s, &w.pod_labels))
         {
             finding(
                 "",
@@ -602,13 +618,8 @@ impl<'a, 'b> Relations<'a, 'b> {
                 ),
             );
         }
-        let covered = policies.filter_map(|t| match &t.object {
-            Object::NetworkPolicy(np) => Some(np),
-            _ => None,
-        });
-        let mut covered = covered
-            .map(|np| np.spec.as_ref().and_then(|s| s.pod_selector.clone()).unwrap_or_default());
-        if !covered.any(|s| selects(Some(&s), &w.pod_labels)) {
+        let mut covered = self.network_policies.get(ns).into_iter().flatten();
+        if !covered.any(|s| selects(Some(s), &w.pod_labels)) {
             finding(
                 "",
                 "policy.network-policy",
