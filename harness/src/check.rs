@@ -91,6 +91,8 @@ pub enum Family {
     Snapshot,
     /// The deployment manifests held against the live service and its image.
     Manifest,
+    /// The deployment as a Kubernetes cluster runs it.
+    Kube,
 }
 
 impl Level {
@@ -116,6 +118,7 @@ impl Family {
             Self::Runtime => "runtime",
             Self::Snapshot => "snapshot",
             Self::Manifest => "manifest",
+            Self::Kube => "kube",
         }
     }
 }
@@ -134,6 +137,8 @@ pub enum Capability {
     Image,
     /// The service runs in a container the harness started and can steer.
     Container,
+    /// The service is deployed to a Kubernetes cluster the harness can read.
+    Kube,
 }
 
 impl fmt::Display for Capability {
@@ -144,6 +149,7 @@ impl fmt::Display for Capability {
             Self::Signals => f.write_str("signals"),
             Self::Image => f.write_str("image"),
             Self::Container => f.write_str("container"),
+            Self::Kube => f.write_str("kube"),
         }
     }
 }

@@ -6,7 +6,9 @@
 
 pub mod check;
 pub mod checks;
+pub mod cluster;
 pub mod docker;
+pub mod dockerfile;
 pub mod http;
 pub mod image;
 pub mod manifests;

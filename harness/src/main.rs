@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 use clap::{Parser, Subcommand};
 use gauntlet::image::ImageSpec;
 use gauntlet::target::{
-    self, ContainerConfig, ContainerTarget, ImageTarget, ProcessConfig, ProcessTarget,
-    ServiceImage, UrlTarget,
+    self, ContainerConfig, ContainerTarget, ImageTarget, KubeConfig, KubeTarget, ProcessConfig,
+    ProcessTarget, ServiceImage, UrlTarget,
 };
 use gauntlet::{Profile, Target, checks, report, runner};
 
@@ -51,12 +51,33 @@ enum Command {
         /// Write the Markdown summary here (e.g. $GITHUB_STEP_SUMMARY).
         #[arg(long)]
         markdown: Option<PathBuf>,
+        /// For `--target kube`: the image to deploy instead of the manifests' own.
+        #[arg(long)]
+        image: Option<String>,
         /// libtest arguments: a filter, `--exact`, `--skip`, `--list`, `--test-threads`.
         #[arg(last = true)]
         libtest: Vec<String>,
     },
     /// Validate Kubernetes manifests offline: schemas, k8s-openapi types, policy rules.
     Manifests(ManifestsArgs),
+    /// Scan files for private keys, tokens and passwords.
+    Secrets {
+        /// Files and folders (.git, target and models are skipped).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Known test values: `PATH RULE` lines.
+        #[arg(long)]
+        allow: Option<PathBuf>,
+    },
+    /// Check Dockerfiles against the rules that matter for images built from scratch.
+    Dockerfile {
+        /// The Dockerfiles.
+        #[arg(required_unless_present = "rules")]
+        paths: Vec<PathBuf>,
+        /// Print the rules and exit.
+        #[arg(long)]
+        rules: bool,
+    },
     /// Build the service image FROM scratch (manifests/Dockerfile) and print its id and size.
     Image {
         /// The gauntlet-service binary (default: beside this one, or GAUNTLET_SERVICE_BIN).
@@ -134,7 +155,7 @@ fn run(command: Command) -> ExitCode {
             let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
             ExitCode::SUCCESS
         }
-        Command::Run { target, profile, json, junit, markdown, libtest } => {
+        Command::Run { target, profile, json, junit, markdown, image, libtest } => {
             let profile = match Profile::load(&profile) {
                 Ok(p) => p,
                 Err(e) => {
@@ -142,7 +163,7 @@ fn run(command: Command) -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let target: Arc<dyn Target> = match open(&target) {
+            let target: Arc<dyn Target> = match open(&target, &profile, image) {
                 Ok(t) => t,
                 Err(target::Error::Config(e)) => {
                     eprintln!("gauntlet: {e}");
@@ -177,6 +198,8 @@ fn run(command: Command) -> ExitCode {
         }
         Command::Image { binary, tags } => image(binary, tags),
         Command::Manifests(args) => manifests(args),
+        Command::Dockerfile { paths, rules } => dockerfile(&paths, rules),
+        Command::Secrets { paths, allow } => secrets(&paths, allow.as_deref()),
     }
 }
 
@@ -256,6 +279,102 @@ fn manifests(args: ManifestsArgs) -> ExitCode {
     if findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
+/// `gauntlet secrets`: 0 when nothing outside the allow-list looks like a
+/// secret, 1 when something does, 2 when a path or the allow-list cannot be read.
+fn secrets(paths: &[PathBuf], allow: Option<&std::path::Path>) -> ExitCode {
+    use gauntlet::secrets::{AllowList, scan_files};
+    let allow = match allow.map(|p| std::fs::read_to_string(p).map(|t| (p, t))) {
+        None => AllowList::default(),
+        Some(Ok((path, text))) => match AllowList::parse(&text) {
+            Ok(list) => list,
+            Err(e) => {
+                eprintln!("gauntlet: --allow {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        },
+        Some(Err(e)) => {
+            eprintln!("gauntlet: --allow: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let found = match scan_files(paths) {
+        Ok(found) => found,
+        Err(e) => {
+            eprintln!("gauntlet: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let (allowed, flagged): (Vec<_>, Vec<_>) = found.iter().partition(|f| allow.allows(f));
+    let mut out = String::new();
+    for f in &flagged {
+        out.push_str(&f.line());
+        out.push('\n');
+    }
+    for entry in allow.unused(&found) {
+        out.push_str(&format!("note: allow-list entry `{entry}` matched nothing\n"));
+    }
+    out.push_str(&format!(
+        "{} finding(s), {} of them allowed as known test values\n",
+        found.len(),
+        allowed.len()
+    ));
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), out.as_bytes());
+    if flagged.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+}
+
+/// `gauntlet dockerfile`: 0 when every Dockerfile follows every rule, 1 when
+/// one does not, 2 when one cannot be read.
+fn dockerfile(paths: &[PathBuf], rules: bool) -> ExitCode {
+    let mut out = String::new();
+    if rules {
+        for (id, description) in gauntlet::dockerfile::RULES {
+            out.push_str(&format!("{id:<28} {description}\n"));
+        }
+        let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), out.as_bytes());
+        return ExitCode::SUCCESS;
+    }
+    let mut findings = Vec::new();
+    for path in paths {
+        match gauntlet::dockerfile::check_file(path) {
+            Ok(found) => findings.extend(found),
+            Err(e) => {
+                eprintln!("gauntlet: {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    for finding in &findings {
+        out.push_str(&finding.line());
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "{} Dockerfile(s) checked: {} finding(s)\n",
+        paths.len(),
+        findings.len()
+    ));
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), out.as_bytes());
+    if findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+}
+
+/// Deploys the profile's manifests to the cluster of `context` (default: the
+/// current one); without a reachable cluster this is a configuration error that
+/// says `not applicable: no cluster`.
+fn open_kube(
+    context: Option<String>,
+    profile: &Profile,
+    image: Option<String>,
+) -> target::Result<Arc<dyn Target>> {
+    let Some(manifests) = profile.manifests.clone() else {
+        return Err(target::Error::Config(format!(
+            "--target kube: the profile {} names no manifests (`manifests:`) to deploy",
+            profile.name
+        )));
+    };
+    gauntlet::docker::handle_interrupts();
+    let config = KubeConfig { image, ..KubeConfig::new(context, manifests) };
+    Ok(Arc::new(KubeTarget::start(&config)?))
+}
+
 /// Starts the container target; the default image is built first when missing.
 fn open_container(image: Option<&str>) -> target::Result<Arc<dyn Target>> {
     // SAFETY: called from main's thread before any other thread starts.
@@ -308,8 +427,10 @@ fn image(binary: Option<PathBuf>, tags: Vec<String>) -> ExitCode {
     }
 }
 
-fn open(spec: &str) -> target::Result<Arc<dyn Target>> {
+fn open(spec: &str, profile: &Profile, image: Option<String>) -> target::Result<Arc<dyn Target>> {
     match spec.split_once('=') {
+        None if spec == "kube" => open_kube(None, profile, image),
+        Some(("kube", context)) => open_kube(Some(context.to_owned()), profile, image),
         None if spec == "process" => Ok(Arc::new(ProcessTarget::start(&ProcessConfig::locate()?)?)),
         Some(("url", base)) => Ok(Arc::new(UrlTarget::connect(base)?)),
         None if spec == "container" => open_container(None),
@@ -322,7 +443,7 @@ fn open(spec: &str) -> target::Result<Arc<dyn Target>> {
             Ok(Arc::new(ImageTarget::open(reference)?))
         }
         _ => Err(target::Error::Config(format!(
-            "--target {spec}: unknown target (use `process`, `url=<base URL>`, `container[=IMAGE]` or `image=IMAGE`)"
+            "--target {spec}: unknown target (use `process`, `url=<base URL>`, `container[=IMAGE]`, `image=IMAGE` or `kube[=CONTEXT]`)"
         ))),
     }
 }

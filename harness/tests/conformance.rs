@@ -3,12 +3,19 @@
 //! built from the same binary): `cargo test -p gauntlet-harness --test
 //! conformance [-- FILTER]`. In CI (`CI=true`) an unreachable engine fails the
 //! run instead of leaving the container target out.
+//!
+//! With `GAUNTLET_KUBE=<context>` (`current` for the current one) the kube target
+//! runs too: the profile's manifests deployed with `GAUNTLET_KUBE_IMAGE` (default
+//! `gauntlet-service:dev`), as `cargo xtask kind` does. Without it the kube target
+//! is left out, and the `kube.*` checks are not applicable on the others.
 
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use gauntlet::image::ImageSpec;
-use gauntlet::target::{ContainerConfig, ContainerTarget, ProcessConfig, ProcessTarget};
+use gauntlet::target::{
+    ContainerConfig, ContainerTarget, KubeConfig, KubeTarget, ProcessConfig, ProcessTarget,
+};
 use gauntlet::{Profile, Target, checks, runner};
 
 fn main() -> ExitCode {
@@ -30,8 +37,25 @@ fn main() -> ExitCode {
         Err(why) if gauntlet::docker::in_ci() => panic!("CI=true and {why}"),
         Err(why) => eprintln!("conformance: the container target does not run here: {why}"),
     }
-    let records = Arc::new(Mutex::new(Vec::new()));
     let profile = Profile::default();
+    match std::env::var("GAUNTLET_KUBE") {
+        Ok(_) if args.list => {}
+        Ok(context) => {
+            let context = (context != "current").then_some(context);
+            let manifests =
+                profile.manifests.clone().expect("the reference profile names manifests");
+            let image =
+                std::env::var("GAUNTLET_KUBE_IMAGE").unwrap_or("gauntlet-service:dev".into());
+            let config = KubeConfig { image: Some(image), ..KubeConfig::new(context, manifests) };
+            gauntlet::docker::handle_interrupts();
+            targets.push(Arc::new(KubeTarget::start(&config).unwrap_or_else(|e| panic!("{e}"))));
+        }
+        Err(_) => eprintln!(
+            "conformance: the kube target does not run here: not applicable: no cluster asked for \
+             (GAUNTLET_KUBE=<context> runs it)"
+        ),
+    }
+    let records = Arc::new(Mutex::new(Vec::new()));
     let trials: Vec<_> = targets
         .into_iter()
         .flat_map(|target| runner::trials(target, &checks::catalog(), &profile, &records))

@@ -74,13 +74,11 @@ fn collect_refs(
                 .get("$ref")
                 .and_then(Value::as_str)
                 .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                && !defs.contains_key(target)
+                && let Some(def) = components.get(target)
             {
-                if !defs.contains_key(target) {
-                    if let Some(def) = components.get(target) {
-                        defs.insert(target.to_owned(), def.clone());
-                        collect_refs(def, components, defs);
-                    }
-                }
+                defs.insert(target.to_owned(), def.clone());
+                collect_refs(def, components, defs);
             }
             map.values().for_each(|v| collect_refs(v, components, defs));
         }

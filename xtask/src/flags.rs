@@ -22,6 +22,8 @@ pub enum Command {
     Image(Image),
     /// Run a benchmark side by side with its peer.
     Bench(Bench),
+    /// Create a kind cluster, load the image, run the kube target, delete the cluster.
+    Kind(Kind),
     /// Regenerate the generated files (CHECKS.md, schemas/api/, with --kubernetes schemas/kubernetes/).
     Codegen(Codegen),
 }
@@ -35,6 +37,16 @@ pub struct Codegen {
 
 #[derive(Debug, Args)]
 pub struct Image {}
+
+#[derive(Debug, Args)]
+pub struct Kind {
+    /// The cluster's name (default: gauntlet-<pid>).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Keep the cluster afterwards.
+    #[arg(long)]
+    pub keep: bool,
+}
 
 #[derive(Debug, Args)]
 pub struct Validate {

@@ -132,11 +132,11 @@ fn collect(value: &Value, defs: &Map<String, Value>, reached: &mut BTreeMap<Stri
         Value::Object(object) => {
             if let Some(Value::String(reference)) = object.get("$ref") {
                 let name = target(reference);
-                if !reached.contains_key(name) {
-                    if let Some(def) = defs.get(name) {
-                        reached.insert(name.to_owned(), def.clone());
-                        collect(def, defs, reached);
-                    }
+                if !reached.contains_key(name)
+                    && let Some(def) = defs.get(name)
+                {
+                    reached.insert(name.to_owned(), def.clone());
+                    collect(def, defs, reached);
                 }
             }
             object.values().for_each(|v| collect(v, defs, reached));

@@ -5,6 +5,7 @@ mod bench_manifests;
 mod codegen;
 mod flags;
 mod image;
+mod kind;
 mod kube_schemas;
 mod model;
 mod test;
@@ -25,6 +26,7 @@ fn main() -> anyhow::Result<()> {
         flags::Command::Model(cmd) => cmd.run(&sh),
         flags::Command::Image(cmd) => cmd.run(&sh),
         flags::Command::Bench(cmd) => cmd.run(&sh),
+        flags::Command::Kind(cmd) => cmd.run(&sh),
         flags::Command::Codegen(cmd) => cmd.run(&sh),
     }
 }

@@ -17,10 +17,12 @@ const STEPS: &[(&str, &str)] = &[
     ("build", "release binaries"),
     ("model", "all-MiniLM-L6-v2 present and verified"),
     ("service", "the reference service's tests against the real model"),
+    ("scan", "Dockerfile rules, and secrets in the tracked files outside .secrets-allow"),
     ("manifests", "gauntlet manifests: both overlays, strict, every vendored Kubernetes version"),
     ("image", "the service image FROM scratch, when Docker is reachable"),
     ("conformance", "gauntlet run against the process target, reports under target/validate/"),
     ("container", "gauntlet run against the container target, when Docker is reachable"),
+    ("kube", "gauntlet run against the kube target, when GAUNTLET_KUBE names a cluster"),
 ];
 
 enum Outcome {
@@ -80,6 +82,7 @@ fn run_step(sh: &Shell, name: &str) -> anyhow::Result<Outcome> {
             model::ensure_model(sh, false)?;
         }
         "service" => cmd!(sh, "cargo test --package gauntlet-service --all-targets").run()?,
+        "scan" => scan(sh)?,
         "manifests" => manifests(sh)?,
         "image" => {
             if let Some(why) = image::docker_unreachable(sh) {
@@ -94,6 +97,16 @@ fn run_step(sh: &Shell, name: &str) -> anyhow::Result<Outcome> {
                 return Ok(Outcome::NotApplicable(why));
             }
             conformance(sh, "container", "conformance-container")?;
+        }
+        "kube" => {
+            let Ok(context) = std::env::var("GAUNTLET_KUBE") else {
+                return Ok(Outcome::NotApplicable(
+                    "no cluster: set GAUNTLET_KUBE=<context> to deploy to one (or run cargo xtask kind)"
+                        .into(),
+                ));
+            };
+            let target = format!("kube={context}");
+            conformance(sh, &target, "conformance-kube")?;
         }
         other => return Ok(Outcome::NotApplicable(format!("no runner for step {other}"))),
     }
@@ -111,6 +124,18 @@ fn conformance(sh: &Shell, target: &str, stem: &str) -> anyhow::Result<()> {
     );
     cmd!(sh, "target/release/gauntlet run --target {target} --json {json} --junit {junit} --markdown {md}")
         .run()?;
+    Ok(())
+}
+
+/// The scans that need no extra tools: `gauntlet dockerfile` on the project's
+/// Dockerfile and `gauntlet secrets` on every tracked file.
+fn scan(sh: &Shell) -> anyhow::Result<()> {
+    cmd!(sh, "cargo build --release --quiet --workspace --bins").run()?;
+    cmd!(sh, "target/release/gauntlet dockerfile manifests/Dockerfile").run()?;
+    let tracked = cmd!(sh, "git ls-files").read()?;
+    let files: Vec<&str> =
+        tracked.lines().filter(|f| util::project_root().join(f).is_file()).collect();
+    cmd!(sh, "target/release/gauntlet secrets --allow .secrets-allow {files...}").quiet().run()?;
     Ok(())
 }
 

@@ -4,6 +4,7 @@ mod api;
 mod embeddings;
 mod fuzz;
 mod image;
+mod kube;
 mod load;
 mod manifest;
 mod probes;
@@ -24,6 +25,7 @@ pub fn catalog() -> Vec<Check> {
         .chain(runtime::CHECKS)
         .chain(snapshots::CHECKS)
         .chain(manifest::CHECKS)
+        .chain(kube::CHECKS)
         .copied()
         .collect();
     all.sort_by_key(|c| c.id);
@@ -32,6 +34,8 @@ pub fn catalog() -> Vec<Check> {
 
 pub use api::validate;
 pub use fuzz::bodies as fuzz_bodies;
+pub use image::REQUIRED_LABELS;
+pub use kube::{judge_pods, judge_rollout};
 pub use load::{Burst, judge_burst};
 pub use manifest::{
     judge_memory_headroom, judge_port, judge_readiness_drain, judge_startup_budget, judge_user,
@@ -71,7 +75,7 @@ mod tests {
             let http = check.needs.contains(&Capability::Http);
             match check.family {
                 Family::Image => assert!(!http, "{} reads an image only", check.id),
-                Family::Runtime | Family::Manifest => {}
+                Family::Runtime | Family::Manifest | Family::Kube => {}
                 _ => assert!(http, "{} needs http", check.id),
             }
         }

@@ -314,11 +314,11 @@ pub(super) fn observe_drain(
         let signalled = Instant::now();
         let client = crate::http::client();
         while signalled.elapsed() <= limits.drain_flip + Duration::from_millis(500) {
-            if let Ok(r) = client.get(format!("{base}{readiness_path}")).send() {
-                if r.status() == 503 {
-                    drain.flipped_after = Some(signalled.elapsed());
-                    break;
-                }
+            if let Ok(r) = client.get(format!("{base}{readiness_path}")).send()
+                && r.status() == 503
+            {
+                drain.flipped_after = Some(signalled.elapsed());
+                break;
             }
             std::thread::sleep(Duration::from_millis(20));
         }

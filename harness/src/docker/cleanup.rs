@@ -99,11 +99,35 @@ extern "C" fn on_signal(signal: libc::c_int) {
     unsafe { libc::write(SIGNAL_PIPE.load(Ordering::Relaxed), (&raw const byte).cast(), 1) };
 }
 
-/// Handles SIGINT and SIGTERM: a handler reports the signal through a pipe to a
-/// thread that removes this run's containers and exits with 128 + the signal, as
-/// a shell reports it. Handlers, unlike blocked signal masks, do not survive
-/// `exec`, so the services the harness starts still get their signals.
-pub fn remove_on_interrupt(engine: Engine) {
+/// What to undo when an interrupt arrives, beyond this run's containers.
+type Hook = Box<dyn Fn() + Send>;
+static HOOKS: std::sync::Mutex<Vec<(u64, Hook)>> = std::sync::Mutex::new(Vec::new());
+static NEXT_HOOK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Runs `hook` if SIGINT or SIGTERM arrives (after [`handle_interrupts`]);
+/// returns a key for [`forget_on_interrupt`].
+pub fn on_interrupt(hook: impl Fn() + Send + 'static) -> u64 {
+    let key = NEXT_HOOK.fetch_add(1, Ordering::Relaxed);
+    HOOKS.lock().expect("interrupt hooks").push((key, Box::new(hook)));
+    key
+}
+
+/// Drops a hook whose work was done on the normal path.
+pub fn forget_on_interrupt(key: u64) {
+    HOOKS.lock().expect("interrupt hooks").retain(|(k, _)| *k != key);
+}
+
+/// Handles SIGINT and SIGTERM from now on: a handler reports the signal through
+/// a pipe to a thread that runs the [`on_interrupt`] hooks and exits with 128 +
+/// the signal, as a shell reports it. Handlers, unlike blocked signal masks, do
+/// not survive `exec`, so the services the harness starts still get their
+/// signals. Idempotent.
+pub fn handle_interrupts() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(install);
+}
+
+fn install() {
     let mut fds = [0; 2];
     // SAFETY: pipe(2) fills the two fds of a local array.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
@@ -119,8 +143,10 @@ pub fn remove_on_interrupt(engine: Engine) {
             return;
         }
         INTERRUPTED.store(true, Ordering::SeqCst);
-        let removed = remove_labelled(&engine, RUN_LABEL, Some(run_id()), |_| false);
-        eprintln!("gauntlet: interrupted; removed this run's {removed} container(s)");
+        let hooks = std::mem::take(&mut *HOOKS.lock().unwrap_or_else(|e| e.into_inner()));
+        for (_, hook) in hooks {
+            hook();
+        }
         std::process::exit(128 + i32::from(byte));
     });
     if let Err(e) = spawned {
@@ -131,4 +157,13 @@ pub fn remove_on_interrupt(engine: Engine) {
         // SAFETY: installs a handler that only calls write(2).
         unsafe { libc::signal(signal, on_signal as *const () as libc::sighandler_t) };
     }
+}
+
+/// Removes this run's containers on SIGINT or SIGTERM.
+pub fn remove_on_interrupt(engine: Engine) {
+    on_interrupt(move || {
+        let removed = remove_labelled(&engine, RUN_LABEL, Some(run_id()), |_| false);
+        eprintln!("gauntlet: interrupted; removed this run's {removed} container(s)");
+    });
+    handle_interrupts();
 }

@@ -6,7 +6,10 @@ mod engine;
 mod inspect;
 mod shim;
 
-pub use cleanup::{labelled, remove_labelled, settle, sweep_dead_runs};
+pub use cleanup::{
+    forget_on_interrupt, handle_interrupts, labelled, on_interrupt, remove_labelled, settle,
+    sweep_dead_runs,
+};
 pub use engine::{Engine, prepare, prepared};
 pub use inspect::{block_on, image_facts, path_exists};
 pub use shim::{ApiShim, Rewriter};

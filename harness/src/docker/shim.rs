@@ -20,10 +20,10 @@ fn sweep_stale_sockets() {
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let pid = name.strip_prefix(PREFIX).and_then(|rest| rest.strip_suffix(".sock"));
-        if let Some(pid) = pid.and_then(|p| p.parse::<i32>().ok()) {
-            if !super::process_alive(pid) {
-                let _ = std::fs::remove_file(entry.path());
-            }
+        if let Some(pid) = pid.and_then(|p| p.parse::<i32>().ok())
+            && !super::process_alive(pid)
+        {
+            let _ = std::fs::remove_file(entry.path());
         }
     }
 }

@@ -237,18 +237,18 @@ fn probe_rules(c: &Container, at: &str, finding: &mut impl FnMut(&str, &str, Str
             finding(at, "policy.probes-present", format!("container {name}: no {field}"));
         }
     }
-    if let (Some(ready), Some(live)) = (&c.readiness_probe, &c.liveness_probe) {
-        if same_question(ready, live) {
-            finding(
-                &format!("{at}/livenessProbe"),
-                "policy.probes-distinct",
-                format!(
-                    "container {name}: readinessProbe and livenessProbe ask the same thing ({}), \
+    if let (Some(ready), Some(live)) = (&c.readiness_probe, &c.liveness_probe)
+        && same_question(ready, live)
+    {
+        finding(
+            &format!("{at}/livenessProbe"),
+            "policy.probes-distinct",
+            format!(
+                "container {name}: readinessProbe and livenessProbe ask the same thing ({}), \
                      so a pod that is merely busy gets restarted instead of taken out of rotation",
-                    describe(live)
-                ),
-            );
-        }
+                describe(live)
+            ),
+        );
     }
 }
 

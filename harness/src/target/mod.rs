@@ -2,11 +2,13 @@
 
 mod container;
 mod image;
+mod kube;
 mod process;
 mod url;
 
 pub use container::{ContainerConfig, ContainerTarget, SERVICE_PORT, ServiceImage};
 pub use image::ImageTarget;
+pub use kube::{HOST_LABEL, KubeConfig, KubeTarget, reachable as kube_reachable};
 
 pub use process::{ProcessConfig, ProcessTarget};
 pub use url::UrlTarget;
@@ -42,6 +44,20 @@ pub trait Target: Send + Sync {
     fn container(&self) -> Option<&dyn ContainerView> {
         None
     }
+    /// The cluster the service is deployed to; present with `Kube`.
+    fn cluster(&self) -> Option<&dyn ClusterView> {
+        None
+    }
+}
+
+/// A deployment in a cluster, read through the API server.
+pub trait ClusterView: Send + Sync {
+    /// The Deployment as the API server has it now.
+    fn deployment(&self) -> std::result::Result<k8s_openapi::api::apps::v1::Deployment, String>;
+    /// Its pods.
+    fn pods(&self) -> std::result::Result<Vec<k8s_openapi::api::core::v1::Pod>, String>;
+    /// Events and pod logs, for a report that must say why.
+    fn diagnostics(&self) -> String;
 }
 
 /// How a container runs, as the engine reports it.

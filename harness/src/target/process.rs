@@ -151,10 +151,10 @@ fn launch(
     let sink = logs.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(std::result::Result::ok) {
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
-                if v["message"] == "listening" {
-                    let _ = addr_tx.send(v["addr"].as_str().unwrap_or_default().to_owned());
-                }
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+                && v["message"] == "listening"
+            {
+                let _ = addr_tx.send(v["addr"].as_str().unwrap_or_default().to_owned());
             }
             sink.lock().expect("log lock").push(line);
         }

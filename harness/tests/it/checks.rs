@@ -160,6 +160,9 @@ fn every_check_in_the_catalog_is_proven_here() {
         "image.secrets.none",
         "image.size.budget",
         "image.user.non-root",
+        // Proven in `kube.rs` on fixture object states.
+        "kube.pods.stable",
+        "kube.rollout.complete",
         "load.burst",
         // The manifest family is proven in `cross.rs` (and the container run in
         // `container_faults.rs`).

@@ -34,11 +34,11 @@ fn sigterm_flips_readiness_and_lets_in_flight_requests_finish() {
     let signalled = Instant::now();
     let mut flipped = None;
     while signalled.elapsed() < Duration::from_secs(1) {
-        if let Ok(r) = client().get(s.url("/health/ready")).send() {
-            if r.status() == 503 {
-                flipped = Some(signalled.elapsed());
-                break;
-            }
+        if let Ok(r) = client().get(s.url("/health/ready")).send()
+            && r.status() == 503
+        {
+            flipped = Some(signalled.elapsed());
+            break;
         }
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -63,10 +63,10 @@ impl Service {
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                    if v["message"] == "listening" {
-                        let _ = addr_tx.send(v["addr"].as_str().unwrap_or_default().to_owned());
-                    }
+                if let Ok(v) = serde_json::from_str::<Value>(&line)
+                    && v["message"] == "listening"
+                {
+                    let _ = addr_tx.send(v["addr"].as_str().unwrap_or_default().to_owned());
                 }
                 sink.lock().unwrap().push(line);
             }
@@ -108,10 +108,10 @@ impl Service {
     pub fn wait_ready(&self, timeout: Duration) {
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
-            if let Ok(r) = client().get(self.url("/health/ready")).send() {
-                if r.status() == 200 {
-                    return;
-                }
+            if let Ok(r) = client().get(self.url("/health/ready")).send()
+                && r.status() == 200
+            {
+                return;
             }
             std::thread::sleep(Duration::from_millis(20));
         }

@@ -88,7 +88,7 @@ impl CpuBert {
     /// Reads the weights of `files` into memory.
     pub(crate) fn load(files: &ModelFiles) -> Result<Self> {
         let c = &files.config;
-        if c.hidden_size % c.num_attention_heads != 0 {
+        if !c.hidden_size.is_multiple_of(c.num_attention_heads) {
             return Err(Error::Unsupported(format!(
                 "hidden_size {} is not a multiple of num_attention_heads {}",
                 c.hidden_size, c.num_attention_heads

@@ -35,7 +35,7 @@ impl Linear {
     /// Takes a `[n, k]` row-major weight matrix.
     pub(crate) fn new(w: Vec<f32>, n: usize, k: usize) -> Self {
         assert_eq!(w.len(), n * k, "weight shape");
-        let panels = (n % NR == 0 && has_avx2_fma()).then(|| pack(&w, n, k));
+        let panels = (n.is_multiple_of(NR) && has_avx2_fma()).then(|| pack(&w, n, k));
         Self { n, k, w, panels }
     }
 

@@ -1,0 +1,58 @@
+//! The Kubernetes side's cluster-free logic: rendering manifests for a run
+//! (`render`), judging rollouts and pods from object states (`rollout`), and the
+//! sweep of namespaces dead runs left. The kube target (`target::kube`) does the
+//! talking.
+
+mod render;
+mod rollout;
+
+pub use render::{Render, namespace_for};
+pub use rollout::{Rollout, hopeless, judge as judge_rollout, restarts};
+
+use std::collections::BTreeMap;
+
+use crate::docker::PID_LABEL;
+
+/// The namespaces (name, labels) a dead run of `host` left: labelled with this
+/// host and a process id that `alive` says is gone. Another host's namespaces
+/// are never judged, since its process ids mean nothing here.
+pub fn stale(
+    namespaces: &[(String, BTreeMap<String, String>)],
+    host: &str,
+    alive: impl Fn(i32) -> bool,
+) -> Vec<String> {
+    namespaces
+        .iter()
+        .filter(|(_, labels)| {
+            labels.get(crate::target::HOST_LABEL).map(String::as_str) == Some(host)
+        })
+        .filter(|(_, labels)| {
+            labels.get(PID_LABEL).and_then(|p| p.parse::<i32>().ok()).is_some_and(|pid| !alive(pid))
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_this_hosts_dead_runs_are_stale() {
+        let ns = |name: &str, host: &str, pid: &str| {
+            let labels: BTreeMap<String, String> = [
+                (crate::target::HOST_LABEL.to_owned(), host.to_owned()),
+                (PID_LABEL.to_owned(), pid.to_owned()),
+            ]
+            .into();
+            (name.to_owned(), labels)
+        };
+        let namespaces = [
+            ns("gauntlet-dead", "here", "100"),
+            ns("gauntlet-live", "here", "200"),
+            ns("gauntlet-elsewhere", "there", "100"),
+            ns("gauntlet-garbled", "here", "not-a-pid"),
+        ];
+        assert_eq!(stale(&namespaces, "here", |pid| pid == 200), ["gauntlet-dead"]);
+    }
+}
