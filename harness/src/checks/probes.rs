@@ -192,14 +192,9 @@ pub fn judge_drain(d: &Drain, limits: &Thresholds) -> Outcome {
 }
 
 fn sigterm(target: &dyn Target, profile: &Profile) -> Outcome {
-    let instance = match target.spawn_private() {
-        Some(Ok(instance)) => instance,
-        Some(Err(e)) => return Outcome::Fail(format!("could not start a private instance: {e}")),
-        None => {
-            return Outcome::NotApplicable(
-                "not applicable: the target cannot start private instances".into(),
-            );
-        }
+    let instance = match private_instance(target) {
+        Ok(instance) => instance,
+        Err(outcome) => return outcome,
     };
     let limits = &profile.thresholds;
     judge_drain(
@@ -208,17 +203,24 @@ fn sigterm(target: &dyn Target, profile: &Profile) -> Outcome {
     )
 }
 
+/// A private instance of the target, or the outcome that says why there is none:
+/// a failure when it would not start, not applicable when the target cannot.
+pub(super) fn private_instance(target: &dyn Target) -> Result<Box<dyn Private>, Outcome> {
+    match target.spawn_private() {
+        Some(Ok(instance)) => Ok(instance),
+        Some(Err(e)) => Err(Outcome::Fail(format!("could not start a private instance: {e}"))),
+        None => Err(Outcome::NotApplicable(
+            "not applicable: the target cannot start private instances".into(),
+        )),
+    }
+}
+
 /// Kills a private instance with SIGKILL, restarts it and holds the time to ready
 /// against the budget; the restarted instance must answer an embedding.
 fn restart_after_kill(target: &dyn Target, profile: &Profile) -> Outcome {
-    let instance = match target.spawn_private() {
-        Some(Ok(instance)) => instance,
-        Some(Err(e)) => return Outcome::Fail(format!("could not start a private instance: {e}")),
-        None => {
-            return Outcome::NotApplicable(
-                "not applicable: the target cannot start private instances".into(),
-            );
-        }
+    let instance = match private_instance(target) {
+        Ok(instance) => instance,
+        Err(outcome) => return outcome,
     };
     if let Err(e) = instance.signal(libc::SIGKILL) {
         return Outcome::Fail(format!("SIGKILL: {e}"));

@@ -11,7 +11,7 @@ use crate::check::{Capability, Check, Family, Level, Outcome};
 use crate::profile::Profile;
 use crate::target::{ContainerView, Target};
 
-use super::probes::{StopBy, judge_drain, observe_drain};
+use super::probes::{StopBy, judge_drain, observe_drain, private_instance};
 
 pub(super) const CHECKS: &[Check] = &[
     Check {
@@ -130,14 +130,9 @@ pub fn judge_logs(lines: &[String]) -> Outcome {
 }
 
 fn stop_drains(target: &dyn Target, profile: &Profile) -> Outcome {
-    let instance = match target.spawn_private() {
-        Some(Ok(instance)) => instance,
-        Some(Err(e)) => return Outcome::Fail(format!("could not start a private instance: {e}")),
-        None => {
-            return Outcome::NotApplicable(
-                "not applicable: the target cannot start private instances".into(),
-            );
-        }
+    let instance = match private_instance(target) {
+        Ok(instance) => instance,
+        Err(outcome) => return outcome,
     };
     let Some(view) = instance.container() else {
         return Outcome::NotApplicable(
