@@ -93,6 +93,8 @@ pub enum Family {
     Manifest,
     /// The deployment as a Kubernetes cluster runs it.
     Kube,
+    /// The service reaches the GPU and runs the model there.
+    Gpu,
 }
 
 impl Level {
@@ -119,6 +121,7 @@ impl Family {
             Self::Snapshot => "snapshot",
             Self::Manifest => "manifest",
             Self::Kube => "kube",
+            Self::Gpu => "gpu",
         }
     }
 }

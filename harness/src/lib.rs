@@ -9,6 +9,7 @@ pub mod checks;
 pub mod cluster;
 pub mod docker;
 pub mod dockerfile;
+pub mod gpu;
 pub mod http;
 pub mod image;
 pub mod manifests;

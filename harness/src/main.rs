@@ -39,7 +39,7 @@ enum Command {
         /// `image=IMAGE` (the image checks only, without running it).
         #[arg(long)]
         target: String,
-        /// A built-in profile (reference, openai-compatible) or a YAML file.
+        /// A built-in profile (reference, openai-compatible, gpu) or a YAML file.
         #[arg(long, default_value = "reference")]
         profile: String,
         /// Write the JSON report here.
@@ -54,18 +54,26 @@ enum Command {
         /// For `--target kube`: the image to deploy instead of the manifests' own.
         #[arg(long)]
         image: Option<String>,
+        /// For `--target container`: request every GPU (`docker run --gpus all`),
+        /// which needs the NVIDIA container runtime.
+        #[arg(long)]
+        gpus: bool,
         /// libtest arguments: a filter, `--exact`, `--skip`, `--list`, `--test-threads`.
         #[arg(last = true)]
         libtest: Vec<String>,
     },
     /// Validate Kubernetes manifests offline: schemas, k8s-openapi types, policy rules.
     Manifests(ManifestsArgs),
-    /// Scan files for private keys, tokens and passwords.
+    /// Scan files, or an image's layers, for private keys, tokens and passwords.
     Secrets {
         /// Files and folders (.git, target and models are skipped).
-        #[arg(required = true)]
+        #[arg(required_unless_present = "image")]
         paths: Vec<PathBuf>,
-        /// Known test values: `PATH RULE` lines.
+        /// Also scan this local image: every layer's text files, its
+        /// configuration and manifests (repeatable).
+        #[arg(long)]
+        image: Vec<String>,
+        /// Known test values: `PATH RULE` lines (`IMAGE:/path` for a file in an image).
         #[arg(long)]
         allow: Option<PathBuf>,
     },
@@ -83,9 +91,17 @@ enum Command {
         /// The gauntlet-service binary (default: beside this one, or GAUNTLET_SERVICE_BIN).
         #[arg(long)]
         binary: Option<PathBuf>,
-        /// Tags to give it (default: gauntlet-service:dev).
+        /// Tags to give it (default: gauntlet-service:dev, with --gpu gauntlet-service:gpu).
         #[arg(long = "tag")]
         tags: Vec<String>,
+        /// Build the GPU image (manifests/Dockerfile.gpu) around a CUDA build of the
+        /// service, with the CUDA libraries from --cuda-libs.
+        #[arg(long)]
+        gpu: bool,
+        /// With --gpu: the folder holding cuBLAS, cuBLASLt and cuRAND (every
+        /// `lib*.so*` in it is copied; default target/cuda-toolkit/lib).
+        #[arg(long, requires = "gpu")]
+        cuda_libs: Option<PathBuf>,
     },
 }
 
@@ -155,7 +171,7 @@ fn run(command: Command) -> ExitCode {
             let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
             ExitCode::SUCCESS
         }
-        Command::Run { target, profile, json, junit, markdown, image, libtest } => {
+        Command::Run { target, profile, json, junit, markdown, image, gpus, libtest } => {
             let profile = match Profile::load(&profile) {
                 Ok(p) => p,
                 Err(e) => {
@@ -163,7 +179,7 @@ fn run(command: Command) -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let target: Arc<dyn Target> = match open(&target, &profile, image) {
+            let target: Arc<dyn Target> = match open(&target, &profile, image, gpus) {
                 Ok(t) => t,
                 Err(target::Error::Config(e)) => {
                     eprintln!("gauntlet: {e}");
@@ -196,10 +212,10 @@ fn run(command: Command) -> ExitCode {
             }
             if conclusion.has_failed() { ExitCode::from(1) } else { ExitCode::SUCCESS }
         }
-        Command::Image { binary, tags } => image(binary, tags),
+        Command::Image { binary, tags, gpu, cuda_libs } => image(binary, tags, gpu, cuda_libs),
         Command::Manifests(args) => manifests(args),
         Command::Dockerfile { paths, rules } => dockerfile(&paths, rules),
-        Command::Secrets { paths, allow } => secrets(&paths, allow.as_deref()),
+        Command::Secrets { paths, image, allow } => secrets(&paths, &image, allow.as_deref()),
     }
 }
 
@@ -280,9 +296,10 @@ fn manifests(args: ManifestsArgs) -> ExitCode {
 }
 
 /// `gauntlet secrets`: 0 when nothing outside the allow-list looks like a
-/// secret, 1 when something does, 2 when a path or the allow-list cannot be read.
-fn secrets(paths: &[PathBuf], allow: Option<&std::path::Path>) -> ExitCode {
-    use gauntlet::secrets::{AllowList, scan_files};
+/// secret, 1 when something does, 2 when a path, an image or the allow-list
+/// cannot be read.
+fn secrets(paths: &[PathBuf], images: &[String], allow: Option<&std::path::Path>) -> ExitCode {
+    use gauntlet::secrets::{AllowList, scan_files, scan_image_archive};
     let allow = match allow.map(|p| std::fs::read_to_string(p).map(|t| (p, t))) {
         None => AllowList::default(),
         Some(Ok((path, text))) => match AllowList::parse(&text) {
@@ -297,13 +314,40 @@ fn secrets(paths: &[PathBuf], allow: Option<&std::path::Path>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let found = match scan_files(paths) {
+    let mut found = match scan_files(paths) {
         Ok(found) => found,
         Err(e) => {
             eprintln!("gauntlet: {e}");
             return ExitCode::from(2);
         }
     };
+    let mut summary = String::new();
+    if !images.is_empty() {
+        let engine = match gauntlet::docker::Engine::locate() {
+            Ok(engine) => engine,
+            Err(e) => {
+                eprintln!("gauntlet: --image needs the Docker engine: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        for image in images {
+            let scanned = gauntlet::docker::export_image(&engine, image)
+                .and_then(|archive| scan_image_archive(&archive, image));
+            match scanned {
+                Ok(scan) => {
+                    summary.push_str(&format!(
+                        "image {image}: {} layer(s), {} text file(s) scanned, {} binary or over 4 MB not scanned\n",
+                        scan.layers, scan.scanned, scan.skipped
+                    ));
+                    found.extend(scan.findings);
+                }
+                Err(e) => {
+                    eprintln!("gauntlet: --image {image}: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+    }
     let (allowed, flagged): (Vec<_>, Vec<_>) = found.iter().partition(|f| allow.allows(f));
     let mut out = String::new();
     for f in &flagged {
@@ -313,6 +357,7 @@ fn secrets(paths: &[PathBuf], allow: Option<&std::path::Path>) -> ExitCode {
     for entry in allow.unused(&found) {
         out.push_str(&format!("note: allow-list entry `{entry}` matched nothing\n"));
     }
+    out.push_str(&summary);
     out.push_str(&format!(
         "{} finding(s), {} of them allowed as known test values\n",
         found.len(),
@@ -376,7 +421,7 @@ fn open_kube(
 }
 
 /// Starts the container target; the default image is built first when missing.
-fn open_container(image: Option<&str>) -> target::Result<Arc<dyn Target>> {
+fn open_container(image: Option<&str>, gpus: bool) -> target::Result<Arc<dyn Target>> {
     // SAFETY: called from main's thread before any other thread starts.
     let engine = match unsafe { gauntlet::docker::prepare() } {
         Ok(engine) => engine,
@@ -395,11 +440,16 @@ fn open_container(image: Option<&str>) -> target::Result<Arc<dyn Target>> {
         gauntlet::image::build(&ImageSpec::for_checkout(process.binary, process.model_dir))
             .map_err(|e| target::Error::Start(format!("building {}: {e}", image.reference())))?;
     }
-    let config = ContainerConfig { image, ..ContainerConfig::default() };
+    let config = ContainerConfig { image, gpus, ..ContainerConfig::default() };
     Ok(Arc::new(ContainerTarget::start(&config)?))
 }
 
-fn image(binary: Option<PathBuf>, tags: Vec<String>) -> ExitCode {
+fn image(
+    binary: Option<PathBuf>,
+    tags: Vec<String>,
+    gpu: bool,
+    cuda_libs: Option<PathBuf>,
+) -> ExitCode {
     let config = match ProcessConfig::locate() {
         Ok(c) => c,
         Err(e) => {
@@ -407,7 +457,20 @@ fn image(binary: Option<PathBuf>, tags: Vec<String>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut spec = ImageSpec::for_checkout(binary.unwrap_or(config.binary), config.model_dir);
+    let binary = binary.unwrap_or(config.binary);
+    let mut spec = if gpu {
+        let libs = cuda_libs
+            .unwrap_or_else(|| gauntlet::image::workspace_root().join("target/cuda-toolkit/lib"));
+        match ImageSpec::for_gpu(binary, config.model_dir, &libs) {
+            Ok(spec) => spec,
+            Err(e) => {
+                eprintln!("gauntlet: --cuda-libs: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        ImageSpec::for_checkout(binary, config.model_dir)
+    };
     if !tags.is_empty() {
         spec.tags = tags;
     }
@@ -427,14 +490,24 @@ fn image(binary: Option<PathBuf>, tags: Vec<String>) -> ExitCode {
     }
 }
 
-fn open(spec: &str, profile: &Profile, image: Option<String>) -> target::Result<Arc<dyn Target>> {
+fn open(
+    spec: &str,
+    profile: &Profile,
+    image: Option<String>,
+    gpus: bool,
+) -> target::Result<Arc<dyn Target>> {
+    if gpus && !spec.starts_with("container") {
+        return Err(target::Error::Config(format!(
+            "--gpus: only the container target requests GPUs (not --target {spec})"
+        )));
+    }
     match spec.split_once('=') {
         None if spec == "kube" => open_kube(None, profile, image),
         Some(("kube", context)) => open_kube(Some(context.to_owned()), profile, image),
         None if spec == "process" => Ok(Arc::new(ProcessTarget::start(&ProcessConfig::locate()?)?)),
         Some(("url", base)) => Ok(Arc::new(UrlTarget::connect(base)?)),
-        None if spec == "container" => open_container(None),
-        Some(("container", image)) => open_container(Some(image)),
+        None if spec == "container" => open_container(None, gpus),
+        Some(("container", image)) => open_container(Some(image), gpus),
         Some(("image", reference)) => {
             // SAFETY: called from main's thread before any other thread starts.
             if let Err(why) = unsafe { gauntlet::docker::prepare() } {

@@ -14,6 +14,7 @@ const SCHEMA: &str = include_str!("../../schemas/profile.schema.json");
 const BUILT_IN: &[(&str, &str)] = &[
     ("reference", include_str!("../profiles/reference.yaml")),
     ("openai-compatible", include_str!("../profiles/openai-compatible.yaml")),
+    ("gpu", include_str!("../profiles/gpu.yaml")),
 ];
 
 /// A loaded profile.
@@ -50,7 +51,7 @@ impl Default for Profile {
 pub enum Error {
     /// Neither a built-in name nor a readable file.
     #[error(
-        "--profile {0}: no built-in profile of that name (reference, openai-compatible) and no such file"
+        "--profile {0}: no built-in profile of that name (reference, openai-compatible, gpu) and no such file"
     )]
     Unknown(String),
     /// The YAML does not parse.

@@ -24,6 +24,10 @@ pub enum Command {
     Bench(Bench),
     /// Create a kind cluster, load the image, run the kube target, delete the cluster.
     Kind(Kind),
+    /// nvcc and the CUDA headers (--libraries: and libraries) from NVIDIA's PyPI wheels into target/cuda-toolkit.
+    CudaToolkit(CudaToolkit),
+    /// The CUDA build, the GPU image and the gpu profile on the process and container targets.
+    Gpu(Gpu),
     /// Regenerate the generated files (CHECKS.md, schemas/api/, with --kubernetes schemas/kubernetes/).
     Codegen(Codegen),
 }
@@ -37,6 +41,16 @@ pub struct Codegen {
 
 #[derive(Debug, Args)]
 pub struct Image {}
+
+#[derive(Debug, Args)]
+pub struct CudaToolkit {
+    /// Also install NVRTC, cuRAND and cuBLAS (linking and the GPU image need them).
+    #[arg(long)]
+    pub libraries: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct Gpu {}
 
 #[derive(Debug, Args)]
 pub struct Kind {
@@ -63,6 +77,9 @@ pub struct Validate {
 
 #[derive(Debug, Args)]
 pub struct Test {
+    /// Leave out the check that the CUDA build compiles.
+    #[arg(long)]
+    pub no_cuda: bool,
     /// Extra arguments passed to `cargo test` after `--`.
     #[arg(trailing_var_arg = true)]
     pub rest: Vec<String>,

@@ -3,7 +3,9 @@
 mod bench;
 mod bench_manifests;
 mod codegen;
+mod cuda_toolkit;
 mod flags;
+mod gpu;
 mod image;
 mod kind;
 mod kube_schemas;
@@ -11,6 +13,7 @@ mod model;
 mod test;
 #[cfg(test)]
 mod tidy;
+mod tools;
 mod util;
 mod validate;
 
@@ -27,6 +30,8 @@ fn main() -> anyhow::Result<()> {
         flags::Command::Image(cmd) => cmd.run(&sh),
         flags::Command::Bench(cmd) => cmd.run(&sh),
         flags::Command::Kind(cmd) => cmd.run(&sh),
+        flags::Command::CudaToolkit(cmd) => cmd.run(&sh),
+        flags::Command::Gpu(cmd) => cmd.run(&sh),
         flags::Command::Codegen(cmd) => cmd.run(&sh),
     }
 }

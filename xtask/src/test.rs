@@ -1,5 +1,8 @@
 //! `cargo xtask test`: the model first, then every test in the workspace, closing
-//! with one line that totals all the test binaries.
+//! with one line that totals all the test binaries; then the CUDA build of the
+//! service is checked (`cargo check --features cuda`, with nvcc from
+//! `cargo xtask cuda-toolkit`) so the GPU path cannot rot on machines without a
+//! GPU. `--no-cuda` leaves that out.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -7,7 +10,7 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, bail};
 use xshell::Shell;
 
-use crate::{flags, model, util};
+use crate::{cuda_toolkit, flags, model, util};
 
 impl flags::Test {
     pub fn run(&self, sh: &Shell) -> anyhow::Result<()> {
@@ -37,8 +40,28 @@ impl flags::Test {
         if totals.passed == 0 {
             bail!("no test ran");
         }
-        Ok(())
+        if self.no_cuda || !self.rest.is_empty() {
+            util::say("the CUDA build was not checked (--no-cuda, or a filtered run)");
+            return Ok(());
+        }
+        check_cuda_build(sh)
     }
+}
+
+/// `cargo check -p gauntlet-service --features cuda`: candle's CUDA kernels
+/// compiled by nvcc (for `CUDA_COMPUTE_CAP`, 90 unless set) and every CUDA
+/// code path type-checked. Linking needs the CUDA libraries and a driver's
+/// libcuda; `cargo xtask gpu` does that on a GPU host.
+fn check_cuda_build(sh: &Shell) -> anyhow::Result<()> {
+    cuda_toolkit::ensure(sh, false)?;
+    let _env: Vec<_> = cuda_toolkit::env().into_iter().map(|(k, v)| sh.push_env(k, v)).collect();
+    util::say("cargo check -p gauntlet-service --features cuda");
+    let started = std::time::Instant::now();
+    xshell::cmd!(sh, "cargo check --quiet -p gauntlet-service --features cuda")
+        .run()
+        .context("the CUDA build of the service no longer compiles")?;
+    util::say(format_args!("the CUDA build compiles ({:.0}s)", started.elapsed().as_secs_f64()));
+    Ok(())
 }
 
 /// Sums libtest's `test result:` lines.

@@ -1,14 +1,18 @@
-//! `cargo xtask validate`: every gate in order, each timed, with one summary.
+//! `cargo xtask validate`: every gate in order, each timed, with one summary
+//! printed and written as JSON, JUnit and Markdown under `target/validate/`.
 //!
 //! Steps that cannot run here are reported as not applicable with the reason;
-//! they never count as passed.
+//! they never count as passed. While a step runs, a progress line every
+//! [`TICK`] says which step it is and how long it has taken.
 
+use std::fmt::Write as _;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use xshell::{Shell, cmd};
 
-use crate::{flags, image, model, util};
+use crate::{flags, image, model, tools, util};
 
 /// The steps, in the order they run.
 const STEPS: &[(&str, &str)] = &[
@@ -17,19 +21,56 @@ const STEPS: &[(&str, &str)] = &[
     ("build", "release binaries"),
     ("model", "all-MiniLM-L6-v2 present and verified"),
     ("service", "the reference service's tests against the real model"),
-    ("scan", "Dockerfile rules, and secrets in the tracked files outside .secrets-allow"),
+    (
+        "scan",
+        "cargo deny (licences, bans, sources, advisories), the CycloneDX SBOM, Dockerfile rules, secrets in the tracked files",
+    ),
     ("manifests", "gauntlet manifests: both overlays, strict, every vendored Kubernetes version"),
-    ("image", "the service image FROM scratch, when Docker is reachable"),
+    (
+        "image",
+        "the service image FROM scratch and a secrets scan of its layers, when Docker is reachable",
+    ),
     ("conformance", "gauntlet run against the process target, reports under target/validate/"),
     ("container", "gauntlet run against the container target, when Docker is reachable"),
     ("kube", "gauntlet run against the kube target, when GAUNTLET_KUBE names a cluster"),
 ];
 
+/// How often the progress line repeats while a step runs.
+const TICK: Duration = Duration::from_secs(20);
+
+/// How a step ended; `Passed` may carry a note (a part that could not run).
+#[derive(Debug, PartialEq)]
 enum Outcome {
-    Passed,
+    Passed(String),
     Failed(String),
     NotApplicable(String),
     Skipped,
+}
+
+impl Outcome {
+    fn word(&self) -> &'static str {
+        match self {
+            Outcome::Passed(_) => "passed",
+            Outcome::Failed(_) => "FAILED",
+            Outcome::NotApplicable(_) => "not applicable",
+            Outcome::Skipped => "skipped",
+        }
+    }
+
+    fn note(&self) -> &str {
+        match self {
+            Outcome::Passed(note) | Outcome::Failed(note) | Outcome::NotApplicable(note) => note,
+            Outcome::Skipped => "",
+        }
+    }
+}
+
+/// One line of the summary.
+struct StepResult {
+    name: &'static str,
+    what: &'static str,
+    outcome: Outcome,
+    took: Duration,
 }
 
 impl flags::Validate {
@@ -42,38 +83,85 @@ impl flags::Validate {
             }
         }
         let started = Instant::now();
-        let mut results: Vec<(&str, Outcome, Duration)> = Vec::new();
+        let mut results = Vec::new();
         let mut failed = false;
         for (n, (name, what)) in STEPS.iter().enumerate() {
             let selected = (self.only.is_empty() || self.only.iter().any(|s| s == name))
                 && !self.skip.iter().any(|s| s == name);
             if !selected || (failed && !self.keep_going) {
-                results.push((name, Outcome::Skipped, Duration::ZERO));
+                results.push(StepResult {
+                    name,
+                    what,
+                    outcome: Outcome::Skipped,
+                    took: Duration::ZERO,
+                });
                 continue;
             }
-            util::say(format_args!(
-                "step {}/{}: {name} ({what}), {:.0}s elapsed",
-                n + 1,
-                STEPS.len(),
-                started.elapsed().as_secs_f64()
-            ));
+            let position = format!("step {}/{}: {name}", n + 1, STEPS.len());
+            util::say(format_args!("{position} ({what}), {} elapsed", clock(started.elapsed())));
             let t = Instant::now();
+            let ticker = Ticker::start(position, started);
             let outcome = match run_step(sh, name) {
                 Ok(outcome) => outcome,
                 Err(err) => Outcome::Failed(format!("{err:#}")),
             };
+            drop(ticker);
             failed |= matches!(outcome, Outcome::Failed(_));
-            results.push((name, outcome, t.elapsed()));
+            results.push(StepResult { name, what, outcome, took: t.elapsed() });
         }
-        print_summary(&results, started.elapsed());
+        let total = started.elapsed();
+        let markdown = markdown(&results, total);
+        println!("\n{markdown}");
+        write_reports(sh, &results, total, &markdown)?;
         if failed {
-            bail!("validate failed");
+            // The table says what failed; exit 1 without a backtrace of this frame.
+            eprintln!("xtask: validate failed (reports in target/validate/)");
+            std::process::exit(1);
         }
         Ok(())
     }
 }
 
+/// Prints `xtask: step n/N: NAME still running, ...` every [`TICK`] until dropped.
+struct Ticker {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Ticker {
+    fn start(position: String, started: Instant) -> Self {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let step_started = Instant::now();
+        let thread = std::thread::spawn(move || {
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(TICK) {
+                util::say(format_args!(
+                    "{position} still running: {} in this step, {} elapsed",
+                    clock(step_started.elapsed()),
+                    clock(started.elapsed())
+                ));
+            }
+        });
+        Self { stop: Some(stop), thread: Some(thread) }
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// `1m05s` or `42s`.
+fn clock(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 60 { format!("{}m{:02}s", s / 60, s % 60) } else { format!("{s}s") }
+}
+
 fn run_step(sh: &Shell, name: &str) -> anyhow::Result<Outcome> {
+    let mut note = String::new();
     match name {
         "fmt" => cmd!(sh, "cargo fmt --all --check").run()?,
         "lint" => cmd!(sh, "cargo clippy --workspace --all-targets -- -D warnings").run()?,
@@ -82,7 +170,7 @@ fn run_step(sh: &Shell, name: &str) -> anyhow::Result<Outcome> {
             model::ensure_model(sh, false)?;
         }
         "service" => cmd!(sh, "cargo test --package gauntlet-service --all-targets").run()?,
-        "scan" => scan(sh)?,
+        "scan" => note = scan(sh)?,
         "manifests" => manifests(sh)?,
         "image" => {
             if let Some(why) = image::docker_unreachable(sh) {
@@ -90,6 +178,10 @@ fn run_step(sh: &Shell, name: &str) -> anyhow::Result<Outcome> {
             }
             cmd!(sh, "cargo build --release --quiet --workspace --bins").run()?;
             image::build_release_image(sh)?;
+            let reference = format!("gauntlet-service:{}", env!("CARGO_PKG_VERSION"));
+            cmd!(sh, "target/release/gauntlet secrets --allow .secrets-allow --image {reference}")
+                .run()
+                .context("secrets in the image's layers")?;
         }
         "conformance" => conformance(sh, "process", "conformance")?,
         "container" => {
@@ -110,7 +202,7 @@ fn run_step(sh: &Shell, name: &str) -> anyhow::Result<Outcome> {
         }
         other => return Ok(Outcome::NotApplicable(format!("no runner for step {other}"))),
     }
-    Ok(Outcome::Passed)
+    Ok(Outcome::Passed(note))
 }
 
 /// `gauntlet run --target {target}` with the three reports as `target/validate/{stem}.*`.
@@ -127,15 +219,77 @@ fn conformance(sh: &Shell, target: &str, stem: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The scans that need no extra tools: `gauntlet dockerfile` on the project's
-/// Dockerfile and `gauntlet secrets` on every tracked file.
-fn scan(sh: &Shell) -> anyhow::Result<()> {
+/// cargo deny (licences, bans and sources; advisories where the RustSec
+/// database can be had), the CycloneDX SBOM of the service, `gauntlet
+/// dockerfile` on the project's Dockerfiles and `gauntlet secrets` on every
+/// tracked file. Returns the note for the summary: what could not be checked.
+fn scan(sh: &Shell) -> anyhow::Result<String> {
+    sh.create_dir("target/validate")?;
+    tools::CARGO_DENY.ensure(sh)?;
+    tools::CARGO_CYCLONEDX.ensure(sh)?;
+    let path = tools::path_env();
+    let _path = sh.push_env("PATH", &path);
+    cmd!(sh, "cargo deny --all-features check licenses bans sources")
+        .run()
+        .context("cargo deny: licences, bans or sources (deny.toml)")?;
+    let note = advisories(sh)?;
+    sbom(sh)?;
     cmd!(sh, "cargo build --release --quiet --workspace --bins").run()?;
-    cmd!(sh, "target/release/gauntlet dockerfile manifests/Dockerfile").run()?;
+    cmd!(sh, "target/release/gauntlet dockerfile manifests/Dockerfile manifests/Dockerfile.gpu")
+        .run()?;
     let tracked = cmd!(sh, "git ls-files").read()?;
     let files: Vec<&str> =
         tracked.lines().filter(|f| util::project_root().join(f).is_file()).collect();
     cmd!(sh, "target/release/gauntlet secrets --allow .secrets-allow {files...}").quiet().run()?;
+    Ok(note)
+}
+
+/// `cargo deny check advisories` against a freshly fetched RustSec database.
+/// Where it cannot be fetched (no network), the advisories are not applicable
+/// and the note says why; a finding fails the step as usual.
+fn advisories(sh: &Shell) -> anyhow::Result<String> {
+    let fetched = cmd!(sh, "timeout 120 cargo deny fetch db").quiet().ignore_status().output()?;
+    if !fetched.status.success() {
+        let stderr = String::from_utf8_lossy(&fetched.stderr);
+        let why = stderr
+            .lines()
+            .rev()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("cargo deny fetch db failed")
+            .to_owned();
+        util::say(format_args!(
+            "advisories not applicable: the RustSec database could not be fetched: {why}"
+        ));
+        return Ok(format!(
+            "advisories not applicable: the RustSec advisory database could not be fetched ({why})"
+        ));
+    }
+    cmd!(sh, "cargo deny check --disable-fetch advisories")
+        .run()
+        .context("cargo deny: advisories")?;
+    Ok(String::new())
+}
+
+/// The service's CycloneDX 1.5 JSON, as `target/validate/gauntlet-service.cdx.json`.
+fn sbom(sh: &Shell) -> anyhow::Result<()> {
+    cmd!(
+        sh,
+        "cargo cyclonedx --manifest-path service/Cargo.toml --format json --spec-version 1.5 --override-filename gauntlet-service.cdx"
+    )
+    .quiet()
+    .run()
+    .context("cargo cyclonedx")?;
+    let written = util::project_root().join("service/gauntlet-service.cdx.json");
+    let kept = util::project_root().join("target/validate/gauntlet-service.cdx.json");
+    std::fs::rename(&written, &kept).with_context(|| format!("moving {}", written.display()))?;
+    let sbom: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&kept)?).context("the SBOM is not JSON")?;
+    let components = sbom["components"].as_array().map_or(0, Vec::len);
+    if sbom["bomFormat"] != "CycloneDX" || components == 0 {
+        bail!("{} is not a CycloneDX SBOM with components", kept.display());
+    }
+    util::say(format_args!("SBOM: {} ({components} components)", kept.display()));
     Ok(())
 }
 
@@ -169,17 +323,187 @@ fn manifests(sh: &Shell) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_summary(results: &[(&str, Outcome, Duration)], total: Duration) {
-    println!("\n| step | outcome | duration | note |");
-    println!("| --- | --- | --- | --- |");
-    for (name, outcome, took) in results {
-        let (word, note) = match outcome {
-            Outcome::Passed => ("passed", String::new()),
-            Outcome::Failed(why) => ("FAILED", why.lines().next().unwrap_or_default().to_owned()),
-            Outcome::NotApplicable(why) => ("not applicable", why.clone()),
-            Outcome::Skipped => ("skipped", String::new()),
-        };
-        println!("| {name} | {word} | {:.1}s | {note} |", took.as_secs_f64());
+/// The summary table as Markdown: printed, written, and shown by CI.
+fn markdown(results: &[StepResult], total: Duration) -> String {
+    let mut out = String::from(
+        "## cargo xtask validate\n\n| step | outcome | duration | note |\n| --- | --- | --- | --- |\n",
+    );
+    for r in results {
+        let note = r.outcome.note().lines().next().unwrap_or_default().replace('|', "\\|");
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.1}s | {note} |",
+            r.name,
+            r.outcome.word(),
+            r.took.as_secs_f64()
+        );
     }
-    println!("\ntotal {:.1}s", total.as_secs_f64());
+    let verdict = if results.iter().any(|r| matches!(r.outcome, Outcome::Failed(_))) {
+        "failed"
+    } else {
+        "passed"
+    };
+    let _ = writeln!(out, "\n{verdict} in {:.1}s", total.as_secs_f64());
+    out
+}
+
+/// `target/validate/validate.{json,xml,md}`.
+fn write_reports(
+    sh: &Shell,
+    results: &[StepResult],
+    total: Duration,
+    markdown: &str,
+) -> anyhow::Result<()> {
+    let dir = util::project_root().join("target/validate");
+    sh.create_dir(&dir)?;
+    let steps: Vec<serde_json::Value> = results
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "step": r.name,
+                "what": r.what,
+                "outcome": match r.outcome {
+                    Outcome::Passed(_) => "passed",
+                    Outcome::Failed(_) => "failed",
+                    Outcome::NotApplicable(_) => "not-applicable",
+                    Outcome::Skipped => "skipped",
+                },
+                "seconds": (r.took.as_secs_f64() * 10.0).round() / 10.0,
+                "note": r.outcome.note(),
+            })
+        })
+        .collect();
+    let failed = results.iter().any(|r| matches!(r.outcome, Outcome::Failed(_)));
+    let json = serde_json::json!({
+        "passed": !failed,
+        "seconds": (total.as_secs_f64() * 10.0).round() / 10.0,
+        "steps": steps,
+    });
+    std::fs::write(dir.join("validate.json"), serde_json::to_string_pretty(&json)? + "\n")?;
+    std::fs::write(dir.join("validate.xml"), junit(results, total))?;
+    std::fs::write(dir.join("validate.md"), markdown)?;
+    Ok(())
+}
+
+/// One testsuite, one testcase a step: failed steps carry `<failure>`, steps
+/// that did not run `<skipped>` with the reason.
+fn junit(results: &[StepResult], total: Duration) -> String {
+    let count = |f: fn(&Outcome) -> bool| results.iter().filter(|r| f(&r.outcome)).count();
+    let failures = count(|o| matches!(o, Outcome::Failed(_)));
+    let skipped = count(|o| matches!(o, Outcome::NotApplicable(_) | Outcome::Skipped));
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"cargo xtask validate\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\" time=\"{:.1}\">\n  <testsuite name=\"validate\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\" time=\"{:.1}\">\n",
+        results.len(),
+        total.as_secs_f64(),
+        results.len(),
+        total.as_secs_f64()
+    );
+    for r in results {
+        let _ = write!(
+            out,
+            "    <testcase classname=\"validate\" name=\"{}\" time=\"{:.1}\"",
+            r.name,
+            r.took.as_secs_f64()
+        );
+        match &r.outcome {
+            Outcome::Passed(_) => out.push_str("/>\n"),
+            Outcome::Failed(why) => {
+                let _ = write!(out, ">\n      <failure message=\"{}\"/>\n    </testcase>\n", escape(why));
+            }
+            Outcome::NotApplicable(why) => {
+                let _ = write!(
+                    out,
+                    ">\n      <skipped message=\"not applicable: {}\"/>\n    </testcase>\n",
+                    escape(why)
+                );
+            }
+            Outcome::Skipped => {
+                out.push_str(">\n      <skipped message=\"not selected, or after a failed step\"/>\n    </testcase>\n")
+            }
+        }
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\n', "&#10;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn results() -> Vec<StepResult> {
+        vec![
+            StepResult {
+                name: "fmt",
+                what: "",
+                outcome: Outcome::Passed(String::new()),
+                took: Duration::from_millis(1200),
+            },
+            StepResult {
+                name: "scan",
+                what: "",
+                outcome: Outcome::Passed("advisories not applicable: offline".into()),
+                took: Duration::from_secs(3),
+            },
+            StepResult {
+                name: "image",
+                what: "",
+                outcome: Outcome::Failed("size <over> \"goal\"\nmore".into()),
+                took: Duration::from_secs(2),
+            },
+            StepResult {
+                name: "kube",
+                what: "",
+                outcome: Outcome::NotApplicable("no cluster".into()),
+                took: Duration::ZERO,
+            },
+            StepResult {
+                name: "container",
+                what: "",
+                outcome: Outcome::Skipped,
+                took: Duration::ZERO,
+            },
+        ]
+    }
+
+    #[test]
+    fn the_markdown_table_has_a_row_a_step_and_the_verdict() {
+        let md = markdown(&results(), Duration::from_secs(7));
+        assert!(md.contains("| fmt | passed | 1.2s |  |"), "{md}");
+        assert!(
+            md.contains("| scan | passed | 3.0s | advisories not applicable: offline |"),
+            "{md}"
+        );
+        assert!(md.contains("| image | FAILED | 2.0s | size <over> \"goal\" |"), "{md}");
+        assert!(md.contains("| kube | not applicable | 0.0s | no cluster |"), "{md}");
+        assert!(md.ends_with("failed in 7.0s\n"), "{md}");
+    }
+
+    #[test]
+    fn junit_fails_failed_steps_and_skips_the_rest_with_the_reason() {
+        let xml = junit(&results(), Duration::from_secs(7));
+        assert!(xml.contains("tests=\"5\" failures=\"1\" skipped=\"2\""), "{xml}");
+        assert!(
+            xml.contains("<testcase classname=\"validate\" name=\"fmt\" time=\"1.2\"/>"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<failure message=\"size &lt;over&gt; &quot;goal&quot;&#10;more\"/>"),
+            "{xml}"
+        );
+        assert!(xml.contains("<skipped message=\"not applicable: no cluster\"/>"), "{xml}");
+    }
+
+    #[test]
+    fn clock_reads_minutes_and_seconds() {
+        assert_eq!(clock(Duration::from_secs(42)), "42s");
+        assert_eq!(clock(Duration::from_secs(125)), "2m05s");
+    }
 }

@@ -3,6 +3,7 @@
 mod api;
 mod embeddings;
 mod fuzz;
+mod gpu;
 mod image;
 mod kube;
 mod load;
@@ -26,6 +27,7 @@ pub fn catalog() -> Vec<Check> {
         .chain(snapshots::CHECKS)
         .chain(manifest::CHECKS)
         .chain(kube::CHECKS)
+        .chain(gpu::CHECKS)
         .copied()
         .collect();
     all.sort_by_key(|c| c.id);
@@ -75,7 +77,7 @@ mod tests {
             let http = check.needs.contains(&Capability::Http);
             match check.family {
                 Family::Image => assert!(!http, "{} reads an image only", check.id),
-                Family::Runtime | Family::Manifest | Family::Kube => {}
+                Family::Runtime | Family::Manifest | Family::Kube | Family::Gpu => {}
                 _ => assert!(http, "{} needs http", check.id),
             }
         }

@@ -35,6 +35,21 @@ pub fn image_facts(engine: &Engine, reference: &str) -> Result<ImageFacts, Strin
     })?
 }
 
+/// Image `reference` as `docker save` writes it: one tar holding the image's
+/// configuration, its manifest and a tar for each layer.
+pub fn export_image(engine: &Engine, reference: &str) -> Result<Vec<u8>, String> {
+    let client = engine.client()?;
+    block_on(async {
+        let mut stream = client.export_image(reference);
+        let mut archive = Vec::new();
+        while let Some(piece) = stream.next().await {
+            let piece = piece.map_err(|e| format!("exporting image {reference}: {e}"))?;
+            archive.extend_from_slice(&piece);
+        }
+        Ok(archive)
+    })?
+}
+
 /// Whether `path` exists in container `id`'s filesystem.
 pub fn path_exists(engine: &Engine, id: &str, path: &str) -> Result<bool, String> {
     let client = engine.client()?;

@@ -37,6 +37,9 @@ pub struct ImageSpec {
     pub revision: String,
     /// `org.opencontainers.image.created` (RFC 3339).
     pub created: String,
+    /// Libraries copied into the context's `cuda/` (the GPU image's CUDA
+    /// libraries that no driver ships); empty for the CPU image.
+    pub cuda_libraries: Vec<PathBuf>,
 }
 
 /// Why an image could not be built.
@@ -83,7 +86,39 @@ impl ImageSpec {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             revision: git_revision(&root),
             created: created_now(),
+            cuda_libraries: Vec::new(),
         }
+    }
+
+    /// The GPU image (`manifests/Dockerfile.gpu`, tagged `gauntlet-service:gpu`)
+    /// around a CUDA build of the service, with every `lib*.so*` in `cuda_libs`.
+    pub fn for_gpu(binary: PathBuf, model_dir: PathBuf, cuda_libs: &Path) -> Result<Self> {
+        let root = workspace_root();
+        let entries = std::fs::read_dir(cuda_libs).map_err(|e| {
+            Error::Missing(format!(
+                "{}: {e} (run `cargo xtask cuda-toolkit`, or name the folder with cuBLAS and cuRAND)",
+                cuda_libs.display()
+            ))
+        })?;
+        let mut cuda_libraries: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("lib") && n.contains(".so"))
+            })
+            .collect();
+        cuda_libraries.sort();
+        if cuda_libraries.is_empty() {
+            return Err(Error::Missing(format!("{} holds no lib*.so* file", cuda_libs.display())));
+        }
+        Ok(Self {
+            dockerfile: root.join("manifests/Dockerfile.gpu"),
+            context_dir: root.join("target/image/context-gpu"),
+            tags: vec![format!("{NAME}:gpu")],
+            cuda_libraries,
+            ..Self::for_checkout(binary, model_dir)
+        })
     }
 }
 
@@ -123,7 +158,8 @@ fn fingerprint(spec: &ImageSpec) -> Result<String> {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     let files = std::iter::once(spec.binary.clone())
-        .chain(MODEL_FILES.iter().map(|f| spec.model_dir.join(f)));
+        .chain(MODEL_FILES.iter().map(|f| spec.model_dir.join(f)))
+        .chain(spec.cuda_libraries.iter().cloned());
     for file in files {
         let meta = std::fs::metadata(&file)
             .map_err(|_| Error::Missing(format!("{} is missing", file.display())))?;
@@ -188,6 +224,12 @@ pub fn assemble(spec: &ImageSpec) -> Result<()> {
             )));
         }
         copy(&from, &ctx.join("model").join(file))?;
+    }
+    // Always present: Dockerfile.gpu copies it, empty or not.
+    create_dir(&ctx.join("cuda"))?;
+    for library in &spec.cuda_libraries {
+        let name = library.file_name().unwrap_or_default();
+        copy(library, &ctx.join("cuda").join(name))?;
     }
     Ok(())
 }

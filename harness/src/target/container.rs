@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use testcontainers::bollard::Docker;
+use testcontainers::bollard::models::DeviceRequest;
 use testcontainers::bollard::query_parameters::{
     InspectContainerOptions, KillContainerOptions, RestartContainerOptions, StatsOptions,
     StopContainerOptions,
@@ -108,6 +109,9 @@ pub struct ContainerConfig {
     pub read_only: bool,
     /// A user to run as instead of the image's.
     pub user: Option<String>,
+    /// Request every GPU (`docker run --gpus all`: a device request for the
+    /// `gpu` capability, served by the NVIDIA container runtime).
+    pub gpus: bool,
 }
 
 impl Default for ContainerConfig {
@@ -119,6 +123,7 @@ impl Default for ContainerConfig {
             args: Vec::new(),
             read_only: true,
             user: None,
+            gpus: false,
         }
     }
 }
@@ -150,6 +155,13 @@ impl ContainerTarget {
         let instance = format!("{}-{host_port}", docker::run_id());
         let watcher = watch_readiness(engine.clone(), instance.clone(), config.ready_timeout);
         let memory = config.memory_limit;
+        let gpus = config.gpus.then(|| {
+            vec![DeviceRequest {
+                count: Some(-1),
+                capabilities: Some(vec![vec!["gpu".to_owned()]]),
+                ..DeviceRequest::default()
+            }]
+        });
         let mut cmd = vec!["serve".to_owned()];
         cmd.extend(config.args.iter().cloned());
         let mut request = config.image.clone().with_cmd(cmd);
@@ -164,7 +176,10 @@ impl ContainerTarget {
             .with_readonly_rootfs(config.read_only)
             .with_cap_drop("ALL")
             .with_security_opt("no-new-privileges")
-            .with_host_config_modifier(move |host| host.memory = Some(memory))
+            .with_host_config_modifier(move |host| {
+                host.memory = Some(memory);
+                host.device_requests = gpus.clone();
+            })
             .with_startup_timeout(config.ready_timeout)
             .start()
             .map_err(|e| Error::Start(format!("starting {}: {e}", config.image.reference())))?;
@@ -246,6 +261,14 @@ impl Target for ContainerTarget {
 
     fn spawn_private(&self) -> Option<Result<Box<dyn Private>>> {
         Some(ContainerTarget::start(&self.config).map(|t| Box::new(t) as Box<dyn Private>))
+    }
+
+    fn host_pid(&self) -> Option<u32> {
+        let inspect = self
+            .runtime
+            .block_on(self.client.inspect_container(self.id(), None::<InspectContainerOptions>))
+            .ok()?;
+        inspect.state?.pid.and_then(|pid| u32::try_from(pid).ok()).filter(|pid| *pid > 0)
     }
 }
 
@@ -341,6 +364,15 @@ impl ContainerView for ContainerTarget {
             ..self.config.clone()
         };
         ContainerTarget::start(&config).map(|t| Box::new(t) as Box<dyn Private>)
+    }
+
+    fn spawn_without_gpus(&self, ready_timeout: Duration) -> Result<Box<dyn Private>> {
+        let config = ContainerConfig { gpus: false, ready_timeout, ..self.config.clone() };
+        ContainerTarget::start(&config).map(|t| Box::new(t) as Box<dyn Private>)
+    }
+
+    fn gpus_requested(&self) -> bool {
+        self.config.gpus
     }
 }
 

@@ -48,6 +48,11 @@ pub trait Target: Send + Sync {
     fn cluster(&self) -> Option<&dyn ClusterView> {
         None
     }
+    /// The service's process id as this host sees it (what NVML reports), for
+    /// a service running on this host.
+    fn host_pid(&self) -> Option<u32> {
+        None
+    }
 }
 
 /// A deployment in a cluster, read through the API server.
@@ -92,6 +97,10 @@ pub trait ContainerView: Send + Sync {
         memory_limit: i64,
         ready_timeout: Duration,
     ) -> Result<Box<dyn Private>>;
+    /// Starts another instance like this one but with no GPU requested.
+    fn spawn_without_gpus(&self, ready_timeout: Duration) -> Result<Box<dyn Private>>;
+    /// Whether this container was started with every GPU requested.
+    fn gpus_requested(&self) -> bool;
 }
 
 /// An image the harness can read.

@@ -189,6 +189,10 @@ impl Target for ProcessTarget {
         &self.base
     }
 
+    fn host_pid(&self) -> Option<u32> {
+        Some(self.pid())
+    }
+
     fn capabilities(&self) -> &[Capability] {
         &[Capability::Http, Capability::StartupObserved, Capability::Signals]
     }

@@ -153,6 +153,16 @@ fn every_check_in_the_catalog_is_proven_here() {
         "embeddings.unit-norm",
         "fuzz.openai.bodies",
         "fuzz.tei.bodies",
+        // The GPU family is proven in `gpu.rs` against a recorded H100 standing in
+        // for this host, and gpu.container.isolated in `container_faults.rs`.
+        "gpu.container.isolated",
+        "gpu.host.nvml",
+        "gpu.inference.device",
+        "gpu.inference.matches-cpu",
+        "gpu.inference.memory",
+        "gpu.kube.devices",
+        "gpu.service.visible",
+        "gpu.throughput.batch",
         "image.entrypoint.no-shell",
         "image.healthcheck.present",
         "image.labels.oci",

@@ -33,10 +33,12 @@ const SAYS: &[(&str, usize, &str)] = &[
 ];
 
 #[test]
-fn the_projects_dockerfile_follows_every_rule() {
-    let (code, text) = gauntlet_dockerfile(&[&repo("manifests/Dockerfile").display().to_string()]);
+fn the_projects_dockerfiles_follow_every_rule() {
+    let (cpu, gpu) = (repo("manifests/Dockerfile"), repo("manifests/Dockerfile.gpu"));
+    let (code, text) =
+        gauntlet_dockerfile(&[&cpu.display().to_string(), &gpu.display().to_string()]);
     assert_eq!(code, Some(0), "{text}");
-    assert!(text.contains("1 Dockerfile(s) checked: 0 finding(s)"), "{text}");
+    assert!(text.contains("2 Dockerfile(s) checked: 0 finding(s)"), "{text}");
 }
 
 #[test]

@@ -85,3 +85,59 @@ fn an_image_over_budget_fails_the_size_check() {
         other => panic!("expected a failure, got {other:?}"),
     }
 }
+
+fn gauntlet_secrets(args: &[&str]) -> (Option<i32>, String) {
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_gauntlet")).arg("secrets").args(args).output().unwrap();
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.code(), text)
+}
+
+#[test]
+fn the_reference_images_layers_hold_no_secret() {
+    if engine().is_none() {
+        return;
+    }
+    build_image();
+    let (code, text) = gauntlet_secrets(&["--image", "gauntlet-service:dev"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("image gauntlet-service:dev: "), "{text}");
+    assert!(text.contains("0 finding(s)"), "{text}");
+}
+
+#[test]
+fn a_key_baked_into_a_layer_is_found_by_path() {
+    if engine().is_none() {
+        return;
+    }
+    // Built here rather than kept as a fixture, so the repository holds no key.
+    let dir = tempfile::tempdir().unwrap();
+    let key = ["-----BEGIN OPENSSH ", "PRIVATE KEY-----"].concat();
+    std::fs::write(dir.path().join("id"), format!("{key}\nb3BlbnNzaC1rZXk\n")).unwrap();
+    std::fs::write(dir.path().join("app.env"), "PORT=8080\n").unwrap();
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM scratch\nCOPY app.env /etc/app.env\nCOPY id /root/.ssh/id\n",
+    )
+    .unwrap();
+    let reference = "gauntlet-broken:layer-secret";
+    let out = Command::new("docker")
+        .args(["build", "--quiet", "--tag", reference])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (code, text) = gauntlet_secrets(&["--image", reference]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("gauntlet-broken:layer-secret:/root/.ssh/id:1: private-key"), "{text}");
+    assert!(text.contains("2 layer(s)"), "{text}");
+    let allow = dir.path().join("allow");
+    std::fs::write(&allow, "gauntlet-broken:layer-secret:/root/.ssh/id private-key\n").unwrap();
+    let (code, text) =
+        gauntlet_secrets(&["--image", reference, "--allow", allow.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{text}");
+    let (code, text) = gauntlet_secrets(&["--image", "gauntlet-broken:no-such-image"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("--image gauntlet-broken:no-such-image"), "{text}");
+}

@@ -8,6 +8,7 @@ mod cli;
 mod containers;
 mod cross;
 mod dockerfiles;
+mod gpu;
 mod images;
 mod kube;
 mod lifecycle;

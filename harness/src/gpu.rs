@@ -1,0 +1,463 @@
+//! GPU reports and the judgements made on them. A report is what NVML says
+//! about the driver, the devices and the processes on them: the host's own
+//! (read here through nvml-wrapper, loaded at run time) or the one a service
+//! serves at `/gpu`. The judgements (same GPUs by UUID, memory held by a
+//! process, device counts against a limit, vectors against the CPU's) are
+//! plain functions, tested on reports recorded on a real GPU
+//! (`fixtures/gpu/`); only [`host_report`] touches NVML.
+
+use std::cell::RefCell;
+use std::sync::OnceLock;
+
+use nvml_wrapper::Nvml;
+use nvml_wrapper::enums::device::UsedGpuMemory;
+use serde::{Deserialize, Serialize};
+
+/// The `/gpu` report's fields the harness reads (a service may add more).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GpuReport {
+    /// Whether NVML loaded and answered.
+    pub available: bool,
+    /// Why not, when it did not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The NVIDIA driver's version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver_version: Option<String>,
+    /// The CUDA version the driver supports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cuda_driver_version: Option<String>,
+    /// One entry a GPU.
+    #[serde(default)]
+    pub devices: Vec<GpuDevice>,
+}
+
+/// One GPU.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GpuDevice {
+    /// NVML's index.
+    pub index: u32,
+    /// Marketing name.
+    pub name: String,
+    /// Stable identity, `GPU-...`.
+    pub uuid: String,
+    /// Memory on the card, bytes.
+    pub memory_total_bytes: u64,
+    /// Memory in use, bytes.
+    pub memory_used_bytes: u64,
+    /// Compute processes and their memory.
+    #[serde(default)]
+    pub processes: Vec<GpuProcess>,
+}
+
+/// A compute process on a GPU, by its host pid.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GpuProcess {
+    /// Process id as the host sees it.
+    pub pid: u32,
+    /// GPU memory it holds, bytes, when NVML can tell.
+    #[serde(default)]
+    pub used_memory_bytes: Option<u64>,
+}
+
+impl GpuReport {
+    /// A report for a machine where NVML cannot answer.
+    pub fn unavailable(reason: impl Into<String>) -> Self {
+        Self {
+            available: false,
+            reason: Some(reason.into()),
+            driver_version: None,
+            cuda_driver_version: None,
+            devices: Vec::new(),
+        }
+    }
+
+    /// Why no GPU check can run against this (host) report: NVML did not load,
+    /// or it loaded and sees no GPU. `None` when there is a GPU.
+    pub fn no_gpu(&self) -> Option<String> {
+        if !self.available {
+            let why = self.reason.as_deref().unwrap_or("NVML is not available");
+            return Some(format!("not applicable: no GPU here ({why})"));
+        }
+        self.devices
+            .is_empty()
+            .then(|| "not applicable: no GPU here (NVML loaded but reports no GPU)".to_owned())
+    }
+
+    /// `driver 580.159.04, CUDA 13.0, 1 GPU: NVIDIA H100 80GB HBM3 (GPU-6d56...)`.
+    pub fn summary(&self) -> String {
+        let devices: Vec<String> =
+            self.devices.iter().map(|d| format!("{} ({})", d.name, d.uuid)).collect();
+        format!(
+            "driver {}, CUDA {}, {} GPU(s): {}",
+            self.driver_version.as_deref().unwrap_or("?"),
+            self.cuda_driver_version.as_deref().unwrap_or("?"),
+            self.devices.len(),
+            devices.join(", ")
+        )
+    }
+
+    /// Memory held by process `pid` on any GPU, bytes; `None` when it holds none.
+    pub fn memory_of(&self, pid: u32) -> Option<(u64, &GpuDevice)> {
+        self.devices.iter().find_map(|d| {
+            d.processes.iter().find(|p| p.pid == pid).map(|p| (p.used_memory_bytes.unwrap_or(0), d))
+        })
+    }
+}
+
+thread_local! {
+    /// A recorded report standing in for this host's NVML, on this thread.
+    static STAND_IN: RefCell<Option<GpuReport>> = const { RefCell::new(None) };
+}
+
+/// Runs `judge` on this thread with `recorded` (a report taken on a GPU host)
+/// standing in for this host's NVML: how GPU checks are judged, and proven able
+/// to fail, on a machine without a GPU. Other threads still see the real NVML.
+pub fn with_host_report<T>(recorded: GpuReport, judge: impl FnOnce() -> T) -> T {
+    struct Restore(Option<GpuReport>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            STAND_IN.with(|s| *s.borrow_mut() = self.0.take());
+        }
+    }
+    let _restore = Restore(STAND_IN.with(|s| s.borrow_mut().replace(recorded)));
+    judge()
+}
+
+/// This host's report (NVML loaded once per process); never an error: an
+/// unavailable report says why.
+pub fn host_report() -> GpuReport {
+    if let Some(recorded) = STAND_IN.with(|s| s.borrow().clone()) {
+        return recorded;
+    }
+    static NVML: OnceLock<Result<Nvml, String>> = OnceLock::new();
+    let nvml = match NVML.get_or_init(|| Nvml::init().map_err(|e| format!("NVML cannot load: {e}")))
+    {
+        Ok(nvml) => nvml,
+        Err(why) => return GpuReport::unavailable(why.clone()),
+    };
+    read(nvml).unwrap_or_else(|e| GpuReport::unavailable(format!("NVML failed: {e}")))
+}
+
+fn read(nvml: &Nvml) -> Result<GpuReport, nvml_wrapper::error::NvmlError> {
+    let mut devices = Vec::new();
+    for index in 0..nvml.device_count()? {
+        let device = nvml.device_by_index(index)?;
+        let memory = device.memory_info()?;
+        let processes = device
+            .running_compute_processes()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| GpuProcess {
+                pid: p.pid,
+                used_memory_bytes: match p.used_gpu_memory {
+                    UsedGpuMemory::Used(bytes) => Some(bytes),
+                    UsedGpuMemory::Unavailable => None,
+                },
+            })
+            .collect();
+        devices.push(GpuDevice {
+            index,
+            name: device.name()?,
+            uuid: device.uuid()?,
+            memory_total_bytes: memory.total,
+            memory_used_bytes: memory.used,
+            processes,
+        });
+    }
+    let cuda =
+        nvml.sys_cuda_driver_version().ok().map(|v| format!("{}.{}", v / 1000, v % 1000 / 10));
+    Ok(GpuReport {
+        available: true,
+        reason: None,
+        driver_version: nvml.sys_driver_version().ok(),
+        cuda_driver_version: cuda,
+        devices,
+    })
+}
+
+/// The host's GPUs are usable: NVML names the driver and the CUDA version it
+/// supports, and every GPU has a UUID (what the other checks match on).
+pub fn judge_host(host: &GpuReport) -> Verdict {
+    let mut missing = Vec::new();
+    if host.driver_version.as_deref().is_none_or(str::is_empty) {
+        missing.push("the driver version".to_owned());
+    }
+    if host.cuda_driver_version.as_deref().is_none_or(str::is_empty) {
+        missing.push("the CUDA driver version".to_owned());
+    }
+    for d in host.devices.iter().filter(|d| !d.uuid.starts_with("GPU-")) {
+        missing.push(format!("a UUID for GPU {} (`{}`)", d.index, d.uuid));
+    }
+    if missing.is_empty() {
+        Ok(host.summary())
+    } else {
+        Err(format!("NVML loads but does not report {}: {}", missing.join(", "), host.summary()))
+    }
+}
+
+/// The verdict of a judgement: `Ok(evidence)` or `Err(what was seen)`.
+pub type Verdict = Result<String, String>;
+
+/// The service sees exactly the host's GPUs, matched by UUID (indexes differ
+/// inside a container that got a subset).
+pub fn judge_same_gpus(host: &GpuReport, service: &GpuReport) -> Verdict {
+    if !service.available {
+        let why = service.reason.as_deref().unwrap_or("no reason given");
+        return Err(format!("the service sees no GPU: {why}; the host has {}", uuids(host)));
+    }
+    let missing: Vec<&str> = host
+        .devices
+        .iter()
+        .filter(|h| !service.devices.iter().any(|s| s.uuid == h.uuid))
+        .map(|d| d.uuid.as_str())
+        .collect();
+    let foreign: Vec<&str> = service
+        .devices
+        .iter()
+        .filter(|s| !host.devices.iter().any(|h| h.uuid == s.uuid))
+        .map(|d| d.uuid.as_str())
+        .collect();
+    if missing.is_empty() && foreign.is_empty() {
+        Ok(format!("the service sees the host's {} GPU(s): {}", host.devices.len(), uuids(host)))
+    } else {
+        Err(format!(
+            "the service sees {} but the host has {} (missing: [{}], not on the host: [{}])",
+            uuids(service),
+            uuids(host),
+            missing.join(", "),
+            foreign.join(", ")
+        ))
+    }
+}
+
+/// A service started without a GPU request sees no GPU.
+pub fn judge_no_gpus(service: &GpuReport) -> Verdict {
+    if service.devices.is_empty() {
+        let why = service.reason.as_deref().unwrap_or("no devices");
+        Ok(format!("without a GPU request the service sees none ({why})"))
+    } else {
+        Err(format!(
+            "started without a GPU request, the service still sees {}: the GPUs are not isolated",
+            uuids(service)
+        ))
+    }
+}
+
+/// The service's process (host pid `pid`) holds at least `least` bytes of GPU
+/// memory now that the model is loaded, and its GPU's memory in use grew by at
+/// least that much over `before` (a report from before the service started).
+pub fn judge_memory_growth(before: &GpuReport, after: &GpuReport, pid: u32, least: u64) -> Verdict {
+    let Some((held, device)) = after.memory_of(pid) else {
+        let seen: Vec<String> = after
+            .devices
+            .iter()
+            .flat_map(|d| d.processes.iter().map(|p| p.pid.to_string()))
+            .collect();
+        return Err(format!(
+            "process {pid} holds no GPU memory (compute processes: [{}]): the model is not on the GPU",
+            seen.join(", ")
+        ));
+    };
+    if held < least {
+        return Err(format!(
+            "process {pid} holds {} on {}, less than the {} the model needs",
+            mib(held),
+            device.uuid,
+            mib(least)
+        ));
+    }
+    let was = before.devices.iter().find(|d| d.uuid == device.uuid).map(|d| d.memory_used_bytes);
+    let grew = was.map(|was| device.memory_used_bytes.saturating_sub(was));
+    match grew {
+        Some(grew) if grew < least => Err(format!(
+            "process {pid} reports {} but memory in use on {} grew by only {}",
+            mib(held),
+            device.uuid,
+            mib(grew)
+        )),
+        Some(grew) => Ok(format!(
+            "process {pid} holds {} on {}; memory in use grew by {}",
+            mib(held),
+            device.uuid,
+            mib(grew)
+        )),
+        None => Err(format!("GPU {} was not in the report from before the start", device.uuid)),
+    }
+}
+
+/// The service sees exactly the number of GPUs its pod's `nvidia.com/gpu`
+/// limit asks for.
+pub fn judge_gpu_count(limit: Option<u64>, service: &GpuReport) -> Verdict {
+    let Some(limit) = limit else {
+        return Err("the serving container sets no nvidia.com/gpu limit".into());
+    };
+    let seen = service.devices.len() as u64;
+    if seen == limit {
+        Ok(format!("the pod's nvidia.com/gpu limit is {limit} and the service sees {seen}"))
+    } else {
+        Err(format!(
+            "the pod's nvidia.com/gpu limit is {limit} but the service sees {seen} GPU(s): {}",
+            uuids(service)
+        ))
+    }
+}
+
+/// Every vector agrees with its CPU reference at cosine ≥ `least`; `pairs`
+/// are `(text, vector, reference)`.
+pub fn judge_agreement(pairs: &[(&str, Vec<f64>, Vec<f64>)], least: f64) -> Verdict {
+    if pairs.is_empty() {
+        return Err("no vectors to compare".into());
+    }
+    let mut worst = (f64::INFINITY, "");
+    for (text, got, reference) in pairs {
+        if got.len() != reference.len() {
+            return Err(format!(
+                "`{text}`: {} dimensions, the CPU reference has {}",
+                got.len(),
+                reference.len()
+            ));
+        }
+        let c = cosine(got, reference);
+        if c < worst.0 || c.is_nan() {
+            worst = (c, text);
+        }
+    }
+    if worst.0 >= least {
+        Ok(format!("{} vectors agree with the CPU's, lowest cosine {:.6}", pairs.len(), worst.0))
+    } else {
+        Err(format!(
+            "`{}` agrees with the CPU's vector at cosine {:.6}, under {least}",
+            worst.1, worst.0
+        ))
+    }
+}
+
+fn cosine(a: &[f64], b: &[f64]) -> f64 {
+    let dot: f64 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    dot / (norm(a) * norm(b))
+}
+
+fn uuids(report: &GpuReport) -> String {
+    let ids: Vec<&str> = report.devices.iter().map(|d| d.uuid.as_str()).collect();
+    format!("[{}]", ids.join(", "))
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.0} MiB", bytes as f64 / (1u64 << 20) as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A report recorded on a real GPU (`fixtures/gpu/`).
+    pub fn recorded(name: &str) -> GpuReport {
+        let path = format!("{}/../fixtures/gpu/{name}", env!("CARGO_MANIFEST_DIR"));
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        assert!(doc["recorded"]["host"].is_string(), "{name} says where it was recorded");
+        serde_json::from_value(doc["report"].clone()).unwrap()
+    }
+
+    const MODEL: u64 = 64 << 20;
+
+    #[test]
+    fn a_recorded_h100_is_a_gpu_and_a_machine_without_nvml_is_not() {
+        let idle = recorded("h100-idle.json");
+        assert_eq!(idle.no_gpu(), None);
+        assert!(
+            idle.summary().contains("1 GPU(s): NVIDIA H100 80GB HBM3 (GPU-6d569e9f"),
+            "{}",
+            idle.summary()
+        );
+        let none = GpuReport::unavailable("NVML cannot load: libnvidia-ml.so: not found");
+        assert_eq!(
+            none.no_gpu().unwrap(),
+            "not applicable: no GPU here (NVML cannot load: libnvidia-ml.so: not found)"
+        );
+        let empty = GpuReport { devices: Vec::new(), ..idle };
+        assert!(empty.no_gpu().unwrap().contains("reports no GPU"));
+    }
+
+    #[test]
+    fn the_host_must_name_its_driver_cuda_and_uuids() {
+        let mut host = recorded("h100-idle.json");
+        assert!(judge_host(&host).unwrap().starts_with("driver 580.159.04, CUDA 13.0"));
+        host.cuda_driver_version = None;
+        host.devices[0].uuid = String::new();
+        let err = judge_host(&host).unwrap_err();
+        assert!(err.contains("the CUDA driver version, a UUID for GPU 0"), "{err}");
+    }
+
+    #[test]
+    fn a_stand_in_report_holds_on_its_thread_only() {
+        let recorded = recorded("h100-idle.json");
+        let seen = with_host_report(recorded.clone(), || {
+            let other = std::thread::spawn(host_report).join().unwrap();
+            (host_report(), other)
+        });
+        assert_eq!(seen.0, recorded);
+        assert_ne!(seen.1, recorded, "another thread reads the real NVML");
+        assert_ne!(host_report(), recorded, "the stand-in ends with the closure");
+    }
+
+    #[test]
+    fn the_same_gpus_match_by_uuid_not_by_index() {
+        let host = recorded("h100-idle.json");
+        let mut service = host.clone();
+        service.devices[0].index = 3;
+        assert!(judge_same_gpus(&host, &service).unwrap().contains("GPU-6d569e9f"));
+        service.devices[0].uuid = "GPU-00000000-0000-0000-0000-000000000000".into();
+        let err = judge_same_gpus(&host, &service).unwrap_err();
+        assert!(err.contains("missing: [GPU-6d569e9f"), "{err}");
+        assert!(err.contains("not on the host: [GPU-00000000"), "{err}");
+        let err = judge_same_gpus(&host, &GpuReport::unavailable("NVML cannot load")).unwrap_err();
+        assert!(err.contains("the service sees no GPU: NVML cannot load"), "{err}");
+    }
+
+    #[test]
+    fn a_service_without_a_request_must_see_no_gpu() {
+        assert!(judge_no_gpus(&GpuReport::unavailable("NVML cannot load")).is_ok());
+        let err = judge_no_gpus(&recorded("h100-idle.json")).unwrap_err();
+        assert!(err.contains("not isolated"), "{err}");
+    }
+
+    #[test]
+    fn memory_growth_is_judged_on_the_process_and_its_gpu() {
+        let (idle, busy) = (recorded("h100-idle.json"), recorded("h100-one-process.json"));
+        let ok = judge_memory_growth(&idle, &busy, 443, MODEL).unwrap();
+        assert!(ok.contains("process 443 holds 4614 MiB"), "{ok}");
+        let err = judge_memory_growth(&idle, &busy, 999, MODEL).unwrap_err();
+        assert!(
+            err.contains("process 999 holds no GPU memory (compute processes: [443])"),
+            "{err}"
+        );
+        let err = judge_memory_growth(&idle, &busy, 443, 8 << 30).unwrap_err();
+        assert!(err.contains("less than the 8192 MiB"), "{err}");
+        let err = judge_memory_growth(&busy, &busy, 443, MODEL).unwrap_err();
+        assert!(err.contains("grew by only 0 MiB"), "{err}");
+    }
+
+    #[test]
+    fn the_gpu_count_must_equal_the_limit() {
+        let host = recorded("h100-idle.json");
+        assert!(judge_gpu_count(Some(1), &host).is_ok());
+        let err = judge_gpu_count(Some(2), &host).unwrap_err();
+        assert!(err.contains("limit is 2 but the service sees 1"), "{err}");
+        assert!(judge_gpu_count(None, &host).unwrap_err().contains("no nvidia.com/gpu limit"));
+    }
+
+    #[test]
+    fn vectors_agree_with_the_cpu_at_the_bound() {
+        let v = vec![0.6, 0.8, 0.0];
+        let near = vec![0.6, 0.8, 0.01];
+        let far = vec![0.8, 0.6, 0.0];
+        assert!(judge_agreement(&[("a", v.clone(), near.clone())], 0.999).is_ok());
+        let err =
+            judge_agreement(&[("a", v.clone(), near), ("b", v.clone(), far)], 0.999).unwrap_err();
+        assert!(err.contains("`b` agrees with the CPU's vector at cosine 0.960000"), "{err}");
+        assert!(judge_agreement(&[("c", v, vec![1.0])], 0.999).unwrap_err().contains("dimensions"));
+    }
+}

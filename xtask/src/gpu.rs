@@ -1,0 +1,71 @@
+//! `cargo xtask gpu`: the GPU job (`.github/workflows/gpu.yml`, on a runner
+//! labelled `gpu`): the CUDA toolkit and libraries, the CUDA build of the
+//! service (in `target/cuda/`, apart from the CPU build), the `gpu` profile on
+//! the process target, then the GPU image and the `gpu` profile on the
+//! container target with every GPU requested. Reports go to `target/validate/`.
+//! On a machine without a GPU every check is not applicable, and it says so.
+
+use anyhow::bail;
+use xshell::{Shell, cmd};
+
+use crate::flags::Gpu;
+use crate::{cuda_toolkit, image, model, util};
+
+impl Gpu {
+    pub fn run(&self, sh: &Shell) -> anyhow::Result<()> {
+        model::ensure_model(sh, false)?;
+        cuda_toolkit::ensure(sh, true)?;
+        util::say("the CUDA build of the service (target/cuda) and the gauntlet CLI");
+        {
+            let _env: Vec<_> =
+                cuda_toolkit::env().into_iter().map(|(k, v)| sh.push_env(k, v)).collect();
+            cmd!(
+                sh,
+                "cargo build --release -p gauntlet-service --features cuda --target-dir target/cuda"
+            )
+            .run()?;
+        }
+        cmd!(sh, "cargo build --release -p gauntlet-harness --bin gauntlet").run()?;
+        sh.create_dir("target/validate")?;
+        let binary = util::project_root().join("target/cuda/release/gauntlet-service");
+        let libs = cuda_toolkit::cuda_home().join("lib");
+        let mut failed = Vec::new();
+        {
+            let _bin = sh.push_env("GAUNTLET_SERVICE_BIN", &binary);
+            let _libs = sh.push_env("LD_LIBRARY_PATH", &libs);
+            if run_profile(sh, "process", &[], "gpu-process").is_err() {
+                failed.push("process");
+            }
+        }
+        if let Some(why) = image::docker_unreachable(sh) {
+            util::say(format_args!("the container target is not applicable: {why}"));
+        } else {
+            let cuda = cuda_toolkit::root().join("lib");
+            cmd!(sh, "target/release/gauntlet image --gpu --binary {binary} --cuda-libs {cuda}")
+                .run()?;
+            if run_profile(sh, "container=gauntlet-service:gpu", &["--gpus"], "gpu-container")
+                .is_err()
+            {
+                failed.push("container");
+            }
+        }
+        if !failed.is_empty() {
+            bail!("the gpu profile failed on: {}", failed.join(", "));
+        }
+        Ok(())
+    }
+}
+
+fn run_profile(sh: &Shell, target: &str, extra: &[&str], stem: &str) -> anyhow::Result<()> {
+    let (json, junit, md) = (
+        format!("target/validate/{stem}.json"),
+        format!("target/validate/{stem}.xml"),
+        format!("target/validate/{stem}.md"),
+    );
+    cmd!(
+        sh,
+        "target/release/gauntlet run --target {target} {extra...} --profile gpu --json {json} --junit {junit} --markdown {md}"
+    )
+    .run()?;
+    Ok(())
+}
