@@ -244,6 +244,29 @@ pub fn judge_no_gpus(service: &GpuReport) -> Verdict {
     }
 }
 
+/// The service binary run without a GPU request (`gauntlet-service gpu`, which
+/// prints the report and exits) reaches no GPU: it prints a report listing none,
+/// or, a CUDA build, it cannot even load because the driver's `libcuda.so.1`,
+/// which the NVIDIA runtime mounts only on request, is not there.
+pub fn judge_isolation(exit_code: i64, stdout: &str, stderr: &str) -> Verdict {
+    if let Ok(report) = serde_json::from_str::<GpuReport>(stdout.trim()) {
+        return judge_no_gpus(&report);
+    }
+    if stderr.contains("libcuda.so") && stderr.contains("cannot open shared object") {
+        let line = stderr.lines().find(|l| l.contains("libcuda.so")).unwrap_or_default();
+        return Ok(format!(
+            "without a GPU request the driver's libcuda is absent, so the CUDA build cannot start ({})",
+            line.trim()
+        ));
+    }
+    Err(format!(
+        "run without a GPU request, `gauntlet-service gpu` exited {exit_code} with neither a GPU report \
+         nor a missing-driver error: stdout `{}`, stderr `{}`",
+        crate::http::clip(stdout.trim()),
+        crate::http::clip(stderr.trim())
+    ))
+}
+
 /// The service's process (host pid `pid`) holds at least `least` bytes of GPU
 /// memory now that the model is loaded, and its GPU's memory in use grew by at
 /// least that much over `before` (a report from before the service started).
@@ -422,6 +445,20 @@ mod tests {
         assert!(judge_no_gpus(&GpuReport::unavailable("NVML cannot load")).is_ok());
         let err = judge_no_gpus(&recorded("h100-idle.json")).unwrap_err();
         assert!(err.contains("not isolated"), "{err}");
+    }
+
+    #[test]
+    fn isolation_is_a_report_without_gpus_or_a_missing_driver() {
+        let none = serde_json::to_string(&GpuReport::unavailable("NVML cannot load")).unwrap();
+        assert!(judge_isolation(0, &none, "").is_ok());
+        let h100 = serde_json::to_string_pretty(&recorded("h100-idle.json")).unwrap();
+        assert!(judge_isolation(0, &h100, "").unwrap_err().contains("not isolated"));
+        let loader = "/usr/local/bin/gauntlet-service: error while loading shared libraries: \
+                      libcuda.so.1: cannot open shared object file: No such file or directory\n";
+        let ok = judge_isolation(127, "", loader).unwrap();
+        assert!(ok.contains("libcuda is absent"), "{ok}");
+        let err = judge_isolation(139, "", "Segmentation fault").unwrap_err();
+        assert!(err.contains("exited 139 with neither a GPU report"), "{err}");
     }
 
     #[test]

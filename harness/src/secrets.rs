@@ -237,9 +237,12 @@ pub fn scan_image_archive(archive: &[u8], reference: &str) -> Result<ArchiveScan
                 let name = format!("{reference}:/{}", file.path.trim_start_matches("./"));
                 scan_blob(&name, file.data, &mut out);
             }
-        } else if entry.data.starts_with(&[0x1f, 0x8b]) {
+        } else if entry.data.starts_with(&[0x1f, 0x8b])
+            || entry.data.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
+        {
             return Err(format!(
-                "layer {} of {reference} is compressed; this reads the uncompressed layers `docker save` writes",
+                "layer {} of {reference} is compressed (gzip or zstd, as the containerd image store \
+                 saves them); this reads uncompressed layers only",
                 entry.path
             ));
         } else {
@@ -280,12 +283,21 @@ fn tar_entries(data: &[u8]) -> Result<Vec<TarFile<'_>>, String> {
     let mut files = Vec::new();
     let mut at = 0;
     let mut long_name: Option<String> = None;
+    let mut pax_size: Option<usize> = None;
     while at + 512 <= data.len() {
         let header = &data[at..at + 512];
         if header.iter().all(|b| *b == 0) {
             break;
         }
-        let size = tar_size(&header[124..136]).ok_or_else(|| format!("a bad size at byte {at}"))?;
+        if !checksum_matches(header) {
+            return Err(format!(
+                "the header at byte {at} fails its checksum: not a tar, or corrupt"
+            ));
+        }
+        let size = match pax_size.take() {
+            Some(size) if matches!(header[156], b'0' | 0) => size,
+            _ => tar_size(&header[124..136]).ok_or_else(|| format!("a bad size at byte {at}"))?,
+        };
         let start = at + 512;
         let end = start.checked_add(size).filter(|e| *e <= data.len()).ok_or_else(|| {
             format!("an entry at byte {at} runs past the end: the archive is truncated")
@@ -298,7 +310,10 @@ fn tar_entries(data: &[u8]) -> Result<Vec<TarFile<'_>>, String> {
         };
         match header[156] {
             b'L' => long_name = Some(field_text(body)),
-            b'x' => long_name = pax_path(body).or(long_name),
+            b'x' => {
+                long_name = pax_record(body, "path").or(long_name);
+                pax_size = pax_record(body, "size").and_then(|s| s.parse().ok());
+            }
             b'0' | 0 => {
                 let path = long_name.take().unwrap_or_else(|| {
                     let (prefix, name) = (field(345..500), field(0..100));
@@ -316,17 +331,34 @@ fn tar_entries(data: &[u8]) -> Result<Vec<TarFile<'_>>, String> {
     Ok(files)
 }
 
-/// A size field: octal digits, or base-256 when the top bit is set.
+/// The header checksum: the bytes summed with the checksum field read as spaces.
+fn checksum_matches(header: &[u8]) -> bool {
+    let sum: u32 = header
+        .iter()
+        .enumerate()
+        .map(|(i, b)| if (148..156).contains(&i) { u32::from(b' ') } else { u32::from(*b) })
+        .sum();
+    let field: String =
+        header[148..156].iter().map(|b| *b as char).filter(char::is_ascii_digit).collect();
+    u32::from_str_radix(&field, 8).is_ok_and(|stored| stored == sum)
+}
+
+/// A size field: octal digits (leading spaces allowed), or base-256 when the
+/// top bit is set.
 fn tar_size(field: &[u8]) -> Option<usize> {
     if field[0] & 0x80 != 0 {
+        let first = usize::from(field[0] & 0x7f);
         return field[1..]
             .iter()
-            .try_fold(0usize, |n, b| n.checked_mul(256)?.checked_add(*b as usize));
+            .try_fold(first, |n, b| n.checked_mul(256)?.checked_add(usize::from(*b)));
     }
-    let digits: String =
-        field.iter().take_while(|b| **b != 0 && **b != b' ').map(|b| *b as char).collect();
-    let digits = digits.trim();
-    if digits.is_empty() { Some(0) } else { usize::from_str_radix(digits, 8).ok() }
+    let digits: String = field
+        .iter()
+        .map(|b| *b as char)
+        .skip_while(|c| *c == ' ')
+        .take_while(|c| *c != '\0' && *c != ' ')
+        .collect();
+    if digits.is_empty() { Some(0) } else { usize::from_str_radix(&digits, 8).ok() }
 }
 
 fn field_text(body: &[u8]) -> String {
@@ -334,13 +366,21 @@ fn field_text(body: &[u8]) -> String {
     String::from_utf8_lossy(&body[..len]).into_owned()
 }
 
-/// The `path` record of a pax extended header (`LEN path=VALUE\n` records).
-fn pax_path(body: &[u8]) -> Option<String> {
-    let text = std::str::from_utf8(body).ok()?;
-    text.lines().find_map(|record| {
-        let (_, kv) = record.split_once(' ')?;
-        kv.strip_prefix("path=").map(str::to_owned)
-    })
+/// Record `key` of a pax extended header: `LEN key=VALUE\n` records, read by
+/// their length (values such as xattrs may hold any byte).
+fn pax_record(body: &[u8], key: &str) -> Option<String> {
+    let mut rest = body;
+    while !rest.is_empty() {
+        let space = rest.iter().position(|b| *b == b' ')?;
+        let len: usize = std::str::from_utf8(&rest[..space]).ok()?.parse().ok()?;
+        let record = rest.get(space + 1..len)?;
+        let record = record.strip_suffix(b"\n").unwrap_or(record);
+        if let Some(value) = record.strip_prefix(format!("{key}=").as_bytes()) {
+            return Some(String::from_utf8_lossy(value).into_owned());
+        }
+        rest = &rest[len..];
+    }
+    None
 }
 
 #[cfg(test)]
@@ -402,23 +442,39 @@ mod tests {
         assert_eq!(found[0].excerpt, "DB_PASSWORD=hunt**********");
     }
 
-    /// A tar of `(path, contents)` regular files, as ustar headers write them.
+    /// One ustar entry: header (checksummed) and data, padded to 512.
+    fn entry(path: &str, flag: u8, data: &[u8]) -> Vec<u8> {
+        let mut header = [0u8; 512];
+        header[..path.len()].copy_from_slice(path.as_bytes());
+        header[100..107].copy_from_slice(b"0000644");
+        header[124..135].copy_from_slice(format!("{:011o}", data.len()).as_bytes());
+        header[156] = flag;
+        header[257..263].copy_from_slice(b"ustar\0");
+        header[263..265].copy_from_slice(b"00");
+        header[148..156].copy_from_slice(b"        ");
+        let sum: u32 = header.iter().map(|b| u32::from(*b)).sum();
+        header[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+        let mut out = header.to_vec();
+        out.extend_from_slice(data);
+        out.resize(out.len().div_ceil(512) * 512, 0);
+        out
+    }
+
+    /// A tar of `(path, contents)` regular files, with the end-of-archive blocks.
     pub(crate) fn tar(files: &[(&str, &[u8])]) -> Vec<u8> {
-        let mut out = Vec::new();
-        for (path, data) in files {
-            let mut header = [0u8; 512];
-            header[..path.len()].copy_from_slice(path.as_bytes());
-            header[100..107].copy_from_slice(b"0000644");
-            header[124..135].copy_from_slice(format!("{:011o}", data.len()).as_bytes());
-            header[156] = b'0';
-            header[257..263].copy_from_slice(b"ustar\0");
-            header[263..265].copy_from_slice(b"00");
-            out.extend_from_slice(&header);
-            out.extend_from_slice(data);
-            out.resize(out.len().div_ceil(512) * 512, 0);
-        }
+        let mut out: Vec<u8> = files.iter().flat_map(|(p, d)| entry(p, b'0', d)).collect();
         out.resize(out.len() + 1024, 0);
         out
+    }
+
+    /// One pax record, `LEN key=value\n`, its length counting itself.
+    fn record(key: &str, value: &str) -> String {
+        let body = format!(" {key}={value}\n");
+        let mut digits = 1;
+        while (body.len() + digits).to_string().len() != digits {
+            digits += 1;
+        }
+        format!("{}{body}", body.len() + digits)
     }
 
     #[test]
@@ -452,5 +508,30 @@ mod tests {
         let archive = tar(&[("blobs/sha256/cccc", &[0x1f, 0x8b, 8, 0])]);
         let err = scan_image_archive(&archive, "app:1").unwrap_err();
         assert!(err.contains("compressed"), "{err}");
+        let archive = tar(&[("blobs/sha256/dddd", &[0x28, 0xb5, 0x2f, 0xfd, 0])]);
+        assert!(scan_image_archive(&archive, "app:1").unwrap_err().contains("zstd"));
+        let mut archive = tar(&[("etc/app.env", b"PORT=8080\n")]);
+        archive[0] = b'x';
+        let err = scan_image_archive(&archive, "app:1").unwrap_err();
+        assert!(err.contains("fails its checksum"), "{err}");
+    }
+
+    #[test]
+    fn pax_headers_give_the_path_and_the_size() {
+        let data = b"API_KEY=s3cr3tvalue\n";
+        let records = record("path", "a/very/long/path/to/app.env")
+            + &record("size", &data.len().to_string())
+            + &record("SCHILY.xattr.security.capability", "\u{1}\u{2}");
+        // The file's own size field says 0, as Go's writer leaves it past 8 GiB.
+        let mut archive = entry("PaxHeaders/x", b'x', records.as_bytes());
+        let mut file = entry("short", b'0', b"");
+        file.extend_from_slice(data);
+        file.resize(file.len().div_ceil(512) * 512, 0);
+        archive.extend(file);
+        archive.resize(archive.len() + 1024, 0);
+        let files = tar_entries(&archive).unwrap();
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].path, "a/very/long/path/to/app.env");
+        assert_eq!(files[0].data, data);
     }
 }

@@ -127,6 +127,21 @@ fn trials() -> Vec<Trial> {
                 proves("gpu.container.isolated", &config, &Profile::default(), "without --gpus")
             })
         }),
+        Trial::test(
+            "the image run once without a GPU request reports no GPU (isolation's pass path)",
+            || {
+                let engine = match gauntlet::docker::prepared() {
+                    Some(Ok(engine)) => engine,
+                    _ => return Err("no engine".into()),
+                };
+                let shot = gauntlet::docker::run_once(engine, "gauntlet-service:dev", &["gpu"])?;
+                assert_eq!(shot.exit_code, 0, "{shot:?}");
+                let verdict =
+                    gauntlet::gpu::judge_isolation(shot.exit_code, &shot.stdout, &shot.stderr)?;
+                assert!(verdict.contains("the service sees none"), "{verdict}");
+                Ok(())
+            },
+        ),
         Trial::test("runtime.healthcheck.passing fails on a failing HEALTHCHECK", || {
             build("../fixtures/images/broken/unhealthy", "gauntlet-broken:unhealthy")?;
             let config = ContainerConfig {

@@ -80,6 +80,8 @@ impl CudaToolkit {
             println!("export {name}={}", value.to_string_lossy());
         }
         if self.libraries {
+            println!("# to run the CUDA build here (the driver's libcuda comes from the host):");
+            println!("export LD_LIBRARY_PATH={}", cuda_home().join("lib").display());
             println!(
                 "# the libraries for the GPU image: {} (gauntlet image --gpu)",
                 root().join("lib").display()
@@ -91,13 +93,12 @@ impl CudaToolkit {
 
 /// Installs the compile set (and the libraries with `libraries`) unless already there.
 pub fn ensure(sh: &Shell, libraries: bool) -> anyhow::Result<()> {
-    let (marker, wheels): (PathBuf, Vec<&(&str, &str)>) = if libraries {
-        (root().join(".installed-full"), COMPILE.iter().chain(LIBRARIES).collect())
+    let (done, wheels): (PathBuf, Vec<&(&str, &str)>) = if libraries {
+        (marker("full"), COMPILE.iter().chain(LIBRARIES).collect())
     } else {
-        (root().join(".installed-compile"), COMPILE.iter().collect())
+        (marker("compile"), COMPILE.iter().collect())
     };
-    let full = root().join(".installed-full");
-    if marker.exists() || full.exists() {
+    if done.exists() || marker("full").exists() {
         return Ok(());
     }
     let megabytes = if libraries { 647 } else { 104 };
@@ -127,8 +128,17 @@ pub fn ensure(sh: &Shell, libraries: bool) -> anyhow::Result<()> {
     if libraries {
         link_libraries(sh)?;
     }
-    sh.write_file(&marker, "")?;
+    sh.write_file(&done, "")?;
     Ok(())
+}
+
+/// The file that says a set was installed, named after the pinned wheels, so
+/// a change of pins installs again.
+fn marker(set: &str) -> PathBuf {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (COMPILE, LIBRARIES).hash(&mut hasher);
+    root().join(format!(".installed-{set}-{:016x}", hasher.finish()))
 }
 
 /// The unversioned names the linker asks for, a `libcuda.so` stub to link
@@ -169,15 +179,26 @@ fn link_libraries(sh: &Shell) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `CUDA_HOME`, `PATH` with nvcc first, `NVCC` and `CUDA_COMPUTE_CAP` (90,
-/// Hopper, unless set).
+/// `CUDA_HOME`, `PATH` with nvcc first, `NVCC` and `CUDA_COMPUTE_CAP`: as set,
+/// else what `nvidia-smi` says of the first GPU, else 90 (Hopper). The kernels
+/// are built for that one compute capability.
 pub fn env() -> Vec<(&'static str, OsString)> {
     let home = cuda_home();
     let mut path = vec![home.join("bin")];
     if let Some(old) = std::env::var_os("PATH") {
         path.extend(std::env::split_paths(&old));
     }
-    let cap = std::env::var_os("CUDA_COMPUTE_CAP").unwrap_or_else(|| "90".into());
+    let cap = std::env::var_os("CUDA_COMPUTE_CAP")
+        .or_else(|| {
+            let out = std::process::Command::new("nvidia-smi")
+                .args(["--query-gpu=compute_cap", "--format=csv,noheader"])
+                .output()
+                .ok()
+                .filter(|o| o.status.success())?;
+            let first = String::from_utf8(out.stdout).ok()?.lines().next()?.trim().replace('.', "");
+            (!first.is_empty()).then(|| first.into())
+        })
+        .unwrap_or_else(|| "90".into());
     vec![
         ("CUDA_HOME", home.clone().into_os_string()),
         ("PATH", std::env::join_paths(path).expect("PATH entries hold no separator")),

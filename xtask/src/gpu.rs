@@ -32,19 +32,45 @@ impl Gpu {
         let mut failed = Vec::new();
         {
             let _bin = sh.push_env("GAUNTLET_SERVICE_BIN", &binary);
-            let _libs = sh.push_env("LD_LIBRARY_PATH", &libs);
+            let mut paths = vec![libs];
+            if let Some(old) = std::env::var_os("LD_LIBRARY_PATH") {
+                paths.extend(std::env::split_paths(&old));
+            }
+            let _libs = sh.push_env("LD_LIBRARY_PATH", std::env::join_paths(paths)?);
             if run_profile(sh, "process", &[], "gpu-process").is_err() {
                 failed.push("process");
             }
+        }
+        // The job exists to run on a GPU: a host whose NVML sees none (every
+        // check not applicable) fails it rather than passing it green.
+        let report: serde_json::Value =
+            serde_json::from_str(&sh.read_file("target/validate/gpu-process.json")?)?;
+        let host = report["checks"]
+            .as_array()
+            .and_then(|checks| checks.iter().find(|c| c["id"] == "gpu.host.nvml"))
+            .cloned()
+            .unwrap_or_default();
+        if host["outcome"] != "pass" {
+            bail!("this runner's NVML sees no usable GPU: gpu.host.nvml {host}");
         }
         if let Some(why) = image::docker_unreachable(sh) {
             util::say(format_args!("the container target is not applicable: {why}"));
         } else {
             let cuda = cuda_toolkit::root().join("lib");
-            cmd!(sh, "target/release/gauntlet image --gpu --binary {binary} --cuda-libs {cuda}")
-                .run()?;
-            if run_profile(sh, "container=gauntlet-service:gpu", &["--gpus"], "gpu-container")
-                .is_err()
+            let built = cmd!(
+                sh,
+                "target/release/gauntlet image --gpu --binary {binary} --cuda-libs {cuda}"
+            )
+            .run();
+            if built.is_err() {
+                failed.push("the GPU image build");
+            } else if run_profile(
+                sh,
+                "container=gauntlet-service:gpu",
+                &["--gpus"],
+                "gpu-container",
+            )
+            .is_err()
             {
                 failed.push("container");
             }

@@ -23,8 +23,9 @@ const STEPS: &[(&str, &str)] = &[
     ("service", "the reference service's tests against the real model"),
     (
         "scan",
-        "cargo deny (licences, bans, sources, advisories), the CycloneDX SBOM, Dockerfile rules, secrets in the tracked files",
+        "cargo deny (licences, bans, sources), the CycloneDX SBOM, Dockerfile rules, secrets in the tracked files",
     ),
+    ("advisories", "cargo deny check advisories, when the RustSec database can be fetched"),
     ("manifests", "gauntlet manifests: both overlays, strict, every vendored Kubernetes version"),
     (
         "image",
@@ -161,7 +162,6 @@ fn clock(d: Duration) -> String {
 }
 
 fn run_step(sh: &Shell, name: &str) -> anyhow::Result<Outcome> {
-    let mut note = String::new();
     match name {
         "fmt" => cmd!(sh, "cargo fmt --all --check").run()?,
         "lint" => cmd!(sh, "cargo clippy --workspace --all-targets -- -D warnings").run()?,
@@ -170,7 +170,8 @@ fn run_step(sh: &Shell, name: &str) -> anyhow::Result<Outcome> {
             model::ensure_model(sh, false)?;
         }
         "service" => cmd!(sh, "cargo test --package gauntlet-service --all-targets").run()?,
-        "scan" => note = scan(sh)?,
+        "scan" => scan(sh)?,
+        "advisories" => return advisories(sh),
         "manifests" => manifests(sh)?,
         "image" => {
             if let Some(why) = image::docker_unreachable(sh) {
@@ -179,7 +180,7 @@ fn run_step(sh: &Shell, name: &str) -> anyhow::Result<Outcome> {
             cmd!(sh, "cargo build --release --quiet --workspace --bins").run()?;
             image::build_release_image(sh)?;
             let reference = format!("gauntlet-service:{}", env!("CARGO_PKG_VERSION"));
-            cmd!(sh, "target/release/gauntlet secrets --allow .secrets-allow --image {reference}")
+            cmd!(sh, "target/release/gauntlet secrets --image {reference}")
                 .run()
                 .context("secrets in the image's layers")?;
         }
@@ -202,7 +203,7 @@ fn run_step(sh: &Shell, name: &str) -> anyhow::Result<Outcome> {
         }
         other => return Ok(Outcome::NotApplicable(format!("no runner for step {other}"))),
     }
-    Ok(Outcome::Passed(note))
+    Ok(Outcome::Passed(String::new()))
 }
 
 /// `gauntlet run --target {target}` with the three reports as `target/validate/{stem}.*`.
@@ -219,11 +220,10 @@ fn conformance(sh: &Shell, target: &str, stem: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// cargo deny (licences, bans and sources; advisories where the RustSec
-/// database can be had), the CycloneDX SBOM of the service, `gauntlet
-/// dockerfile` on the project's Dockerfiles and `gauntlet secrets` on every
-/// tracked file. Returns the note for the summary: what could not be checked.
-fn scan(sh: &Shell) -> anyhow::Result<String> {
+/// cargo deny (licences, bans and sources), the CycloneDX SBOM of the service,
+/// `gauntlet dockerfile` on the project's Dockerfiles and `gauntlet secrets` on
+/// every tracked file.
+fn scan(sh: &Shell) -> anyhow::Result<()> {
     sh.create_dir("target/validate")?;
     tools::CARGO_DENY.ensure(sh)?;
     tools::CARGO_CYCLONEDX.ensure(sh)?;
@@ -232,7 +232,6 @@ fn scan(sh: &Shell) -> anyhow::Result<String> {
     cmd!(sh, "cargo deny --all-features check licenses bans sources")
         .run()
         .context("cargo deny: licences, bans or sources (deny.toml)")?;
-    let note = advisories(sh)?;
     sbom(sh)?;
     cmd!(sh, "cargo build --release --quiet --workspace --bins").run()?;
     cmd!(sh, "target/release/gauntlet dockerfile manifests/Dockerfile manifests/Dockerfile.gpu")
@@ -241,13 +240,16 @@ fn scan(sh: &Shell) -> anyhow::Result<String> {
     let files: Vec<&str> =
         tracked.lines().filter(|f| util::project_root().join(f).is_file()).collect();
     cmd!(sh, "target/release/gauntlet secrets --allow .secrets-allow {files...}").quiet().run()?;
-    Ok(note)
+    Ok(())
 }
 
 /// `cargo deny check advisories` against a freshly fetched RustSec database.
-/// Where it cannot be fetched (no network), the advisories are not applicable
-/// and the note says why; a finding fails the step as usual.
-fn advisories(sh: &Shell) -> anyhow::Result<String> {
+/// Where it cannot be fetched (no network), the step is not applicable and
+/// says why; a finding fails it.
+fn advisories(sh: &Shell) -> anyhow::Result<Outcome> {
+    tools::CARGO_DENY.ensure(sh)?;
+    let path = tools::path_env();
+    let _path = sh.push_env("PATH", &path);
     let fetched = cmd!(sh, "timeout 120 cargo deny fetch db").quiet().ignore_status().output()?;
     if !fetched.status.success() {
         let stderr = String::from_utf8_lossy(&fetched.stderr);
@@ -258,17 +260,14 @@ fn advisories(sh: &Shell) -> anyhow::Result<String> {
             .find(|l| !l.is_empty())
             .unwrap_or("cargo deny fetch db failed")
             .to_owned();
-        util::say(format_args!(
-            "advisories not applicable: the RustSec database could not be fetched: {why}"
-        ));
-        return Ok(format!(
-            "advisories not applicable: the RustSec advisory database could not be fetched ({why})"
-        ));
+        return Ok(Outcome::NotApplicable(format!(
+            "the RustSec advisory database could not be fetched ({why})"
+        )));
     }
     cmd!(sh, "cargo deny check --disable-fetch advisories")
         .run()
         .context("cargo deny: advisories")?;
-    Ok(String::new())
+    Ok(Outcome::Passed(String::new()))
 }
 
 /// The service's CycloneDX 1.5 JSON, as `target/validate/gauntlet-service.cdx.json`.
@@ -280,9 +279,14 @@ fn sbom(sh: &Shell) -> anyhow::Result<()> {
     .quiet()
     .run()
     .context("cargo cyclonedx")?;
-    let written = util::project_root().join("service/gauntlet-service.cdx.json");
-    let kept = util::project_root().join("target/validate/gauntlet-service.cdx.json");
+    let root = util::project_root();
+    let written = root.join("service/gauntlet-service.cdx.json");
+    let kept = root.join("target/validate/gauntlet-service.cdx.json");
     std::fs::rename(&written, &kept).with_context(|| format!("moving {}", written.display()))?;
+    // It writes one for every workspace member, all under the overridden name.
+    for other in ["harness", "xtask"] {
+        let _ = std::fs::remove_file(root.join(other).join("gauntlet-service.cdx.json"));
+    }
     let sbom: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&kept)?).context("the SBOM is not JSON")?;
     let components = sbom["components"].as_array().map_or(0, Vec::len);
@@ -449,7 +453,7 @@ mod tests {
             StepResult {
                 name: "scan",
                 what: "",
-                outcome: Outcome::Passed("advisories not applicable: offline".into()),
+                outcome: Outcome::Passed("checked on the cached copy".into()),
                 took: Duration::from_secs(3),
             },
             StepResult {
@@ -477,10 +481,7 @@ mod tests {
     fn the_markdown_table_has_a_row_a_step_and_the_verdict() {
         let md = markdown(&results(), Duration::from_secs(7));
         assert!(md.contains("| fmt | passed | 1.2s |  |"), "{md}");
-        assert!(
-            md.contains("| scan | passed | 3.0s | advisories not applicable: offline |"),
-            "{md}"
-        );
+        assert!(md.contains("| scan | passed | 3.0s | checked on the cached copy |"), "{md}");
         assert!(md.contains("| image | FAILED | 2.0s | size <over> \"goal\" |"), "{md}");
         assert!(md.contains("| kube | not applicable | 0.0s | no cluster |"), "{md}");
         assert!(md.ends_with("failed in 7.0s\n"), "{md}");

@@ -46,7 +46,7 @@ pub(super) const CHECKS: &[Check] = &[
         id: "gpu.container.isolated",
         family: Family::Gpu,
         level: Level::Must,
-        description: "a container started without a GPU request sees no GPU at /gpu",
+        description: "the image run without a GPU request reaches no GPU: its `gpu` report lists none, or the CUDA build cannot load without the driver's libcuda",
         needs: &[Capability::Container],
         exclusive: false,
         run: isolated,
@@ -138,20 +138,18 @@ fn on_cuda(target: &dyn Target) -> Verdict {
     Err(format!("the model runs on `{device}`, not on a CUDA device{fallback}"))
 }
 
-fn isolated(target: &dyn Target, profile: &Profile) -> Outcome {
+fn isolated(target: &dyn Target, _: &Profile) -> Outcome {
     with_host(|_| {
         let container = target.container().ok_or("no container")?;
         if !container.gpus_requested() {
             return Err(
                 "the container target was started without --gpus: nothing to isolate from; \
-                        run with `--target container --gpus`"
+                 run with `--target container --gpus`"
                     .into(),
             );
         }
-        let plain = container
-            .spawn_without_gpus(profile.thresholds.ready_budget)
-            .map_err(|e| format!("starting a container without a GPU request: {e}"))?;
-        gpu::judge_no_gpus(&service_report(plain.as_ref())?)
+        let shot = container.run_without_gpus(&["gpu"])?;
+        gpu::judge_isolation(shot.exit_code, &shot.stdout, &shot.stderr)
     })
 }
 
@@ -176,7 +174,13 @@ fn agreement(target: &dyn Target) -> Verdict {
     if status != 200 {
         return Err(format!("POST /v1/embeddings answered {status}: {answer}"));
     }
-    let data = answer["data"].as_array().ok_or("the answer has no data")?;
+    let mut data: Vec<&Value> =
+        answer["data"].as_array().ok_or("the answer has no data")?.iter().collect();
+    // Matched to the inputs by `index`, not by the order they came in.
+    data.sort_by_key(|d| d["index"].as_u64().unwrap_or(u64::MAX));
+    if data.len() != texts.len() {
+        return Err(format!("{} vectors for {} inputs", data.len(), texts.len()));
+    }
     let vector = |v: &Value| -> Vec<f64> {
         v.as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()).unwrap_or_default()
     };
@@ -191,9 +195,6 @@ fn agreement(target: &dyn Target) -> Verdict {
             )
         })
         .collect();
-    if pairs.len() != texts.len() {
-        return Err(format!("{} vectors for {} inputs", pairs.len(), texts.len()));
-    }
     gpu::judge_agreement(&pairs, AGREEMENT)
 }
 

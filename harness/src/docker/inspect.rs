@@ -35,6 +35,83 @@ pub fn image_facts(engine: &Engine, reference: &str) -> Result<ImageFacts, Strin
     })?
 }
 
+/// What a one-shot container printed, and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OneShot {
+    /// Its exit code.
+    pub exit_code: i64,
+    /// What it wrote to stdout.
+    pub stdout: String,
+    /// What it wrote to stderr.
+    pub stderr: String,
+}
+
+/// Runs `command` in a container of `reference` (the image's entrypoint, this
+/// run's labels, no device request, read-only root, no capabilities), waits for
+/// it to exit, and removes it.
+pub fn run_once(engine: &Engine, reference: &str, command: &[&str]) -> Result<OneShot, String> {
+    use testcontainers::bollard::container::LogOutput;
+    use testcontainers::bollard::models::{ContainerCreateBody, HostConfig};
+    use testcontainers::bollard::query_parameters::{
+        CreateContainerOptions, LogsOptions, RemoveContainerOptions, StartContainerOptions,
+        WaitContainerOptions,
+    };
+    let client = engine.client()?;
+    let labels = std::collections::HashMap::from([
+        (super::RUN_LABEL.to_owned(), super::run_id().to_owned()),
+        (super::PID_LABEL.to_owned(), std::process::id().to_string()),
+    ]);
+    let body = ContainerCreateBody {
+        image: Some(reference.to_owned()),
+        cmd: Some(command.iter().map(|c| (*c).to_owned()).collect()),
+        labels: Some(labels),
+        host_config: Some(HostConfig {
+            readonly_rootfs: Some(true),
+            cap_drop: Some(vec!["ALL".to_owned()]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    block_on(async {
+        let id = client
+            .create_container(None::<CreateContainerOptions>, body)
+            .await
+            .map_err(|e| format!("creating a container of {reference}: {e}"))?
+            .id;
+        let ran = async {
+            client
+                .start_container(&id, None::<StartContainerOptions>)
+                .await
+                .map_err(|e| format!("starting a container of {reference}: {e}"))?;
+            // The wait stream answers an error for a non-zero exit; the code is
+            // read from the inspect answer either way.
+            let _ = client.wait_container(&id, None::<WaitContainerOptions>).next().await;
+            let state = client
+                .inspect_container(&id, None)
+                .await
+                .map_err(|e| format!("inspecting the one-shot container: {e}"))?
+                .state
+                .unwrap_or_default();
+            let options = LogsOptions { stdout: true, stderr: true, ..Default::default() };
+            let mut logs = client.logs(&id, Some(options));
+            let (mut stdout, mut stderr) = (String::new(), String::new());
+            while let Some(Ok(piece)) = logs.next().await {
+                match piece {
+                    LogOutput::StdErr { message } => {
+                        stderr.push_str(&String::from_utf8_lossy(&message))
+                    }
+                    other => stdout.push_str(&other.to_string()),
+                }
+            }
+            Ok(OneShot { exit_code: state.exit_code.unwrap_or(-1), stdout, stderr })
+        }
+        .await;
+        let force = RemoveContainerOptions { force: true, v: true, ..Default::default() };
+        let _ = client.remove_container(&id, Some(force)).await;
+        ran
+    })?
+}
+
 /// Image `reference` as `docker save` writes it: one tar holding the image's
 /// configuration, its manifest and a tar for each layer.
 pub fn export_image(engine: &Engine, reference: &str) -> Result<Vec<u8>, String> {

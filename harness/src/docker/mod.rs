@@ -11,7 +11,7 @@ pub use cleanup::{
     sweep_dead_runs,
 };
 pub use engine::{Engine, prepare, prepared};
-pub use inspect::{block_on, export_image, image_facts, path_exists};
+pub use inspect::{OneShot, block_on, export_image, image_facts, path_exists, run_once};
 pub use shim::{ApiShim, Rewriter};
 
 use std::sync::OnceLock;

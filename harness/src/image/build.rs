@@ -90,8 +90,10 @@ impl ImageSpec {
         }
     }
 
-    /// The GPU image (`manifests/Dockerfile.gpu`, tagged `gauntlet-service:gpu`)
-    /// around a CUDA build of the service, with every `lib*.so*` in `cuda_libs`.
+    /// The GPU image (`manifests/Dockerfile.gpu`, tagged `gauntlet-service:gpu`
+    /// and, as the gpu overlay names it, `gauntlet-service-cuda:<version>`)
+    /// around a CUDA build of the service, with every `lib*.so*` file (not link)
+    /// in `cuda_libs`.
     pub fn for_gpu(binary: PathBuf, model_dir: PathBuf, cuda_libs: &Path) -> Result<Self> {
         let root = workspace_root();
         let entries = std::fs::read_dir(cuda_libs).map_err(|e| {
@@ -115,7 +117,7 @@ impl ImageSpec {
         Ok(Self {
             dockerfile: root.join("manifests/Dockerfile.gpu"),
             context_dir: root.join("target/image/context-gpu"),
-            tags: vec![format!("{NAME}:gpu")],
+            tags: vec![format!("{NAME}:gpu"), format!("{NAME}-cuda:{}", env!("CARGO_PKG_VERSION"))],
             cuda_libraries,
             ..Self::for_checkout(binary, model_dir)
         })
@@ -212,6 +214,9 @@ pub fn assemble(spec: &ImageSpec) -> Result<()> {
         Command::new("strip").arg("--strip-all").arg("-o").arg(&binary).arg(&spec.binary),
     )?;
     for library in shared_libraries(&spec.binary)? {
+        if injected_by_the_runtime(&library) {
+            continue;
+        }
         let inside = ctx.join("rootfs").join(library.strip_prefix("/").unwrap_or(&library));
         copy(&library, &inside)?;
     }
@@ -232,6 +237,14 @@ pub fn assemble(spec: &ImageSpec) -> Result<()> {
         copy(library, &ctx.join("cuda").join(name))?;
     }
     Ok(())
+}
+
+/// Whether `library` is one the NVIDIA container runtime mounts from the host's
+/// driver (libcuda, NVML and the rest of `libnvidia-*`): baking the build
+/// host's copy in would pin the image to that driver.
+pub fn injected_by_the_runtime(library: &Path) -> bool {
+    let name = library.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    name.starts_with("libcuda.so") || name.starts_with("libnvidia-")
 }
 
 /// The shared libraries `binary` loads, with the loader, as `ldd` resolves them
@@ -350,6 +363,14 @@ mod tests {
                 PathBuf::from("/lib64/ld-linux-x86-64.so.2"),
             ]
         );
+    }
+
+    #[test]
+    fn the_drivers_libraries_stay_out_of_the_image() {
+        assert!(injected_by_the_runtime(Path::new("/lib/x86_64-linux-gnu/libcuda.so.1")));
+        assert!(injected_by_the_runtime(Path::new("/usr/lib/libnvidia-ml.so.1")));
+        assert!(!injected_by_the_runtime(Path::new("/usr/local/cuda/lib64/libcublas.so.13")));
+        assert!(!injected_by_the_runtime(Path::new("/lib/x86_64-linux-gnu/libc.so.6")));
     }
 
     #[test]

@@ -366,9 +366,8 @@ impl ContainerView for ContainerTarget {
         ContainerTarget::start(&config).map(|t| Box::new(t) as Box<dyn Private>)
     }
 
-    fn spawn_without_gpus(&self, ready_timeout: Duration) -> Result<Box<dyn Private>> {
-        let config = ContainerConfig { gpus: false, ready_timeout, ..self.config.clone() };
-        ContainerTarget::start(&config).map(|t| Box::new(t) as Box<dyn Private>)
+    fn run_without_gpus(&self, args: &[&str]) -> std::result::Result<docker::OneShot, String> {
+        docker::run_once(&self.engine, &self.config.image.reference(), args)
     }
 
     fn gpus_requested(&self) -> bool {

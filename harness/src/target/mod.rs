@@ -97,8 +97,12 @@ pub trait ContainerView: Send + Sync {
         memory_limit: i64,
         ready_timeout: Duration,
     ) -> Result<Box<dyn Private>>;
-    /// Starts another instance like this one but with no GPU requested.
-    fn spawn_without_gpus(&self, ready_timeout: Duration) -> Result<Box<dyn Private>>;
+    /// Runs the service binary once with `args` (e.g. `gpu`) in a container of
+    /// the same image with no GPU requested, and waits for it to exit.
+    fn run_without_gpus(
+        &self,
+        args: &[&str],
+    ) -> std::result::Result<crate::docker::OneShot, String>;
     /// Whether this container was started with every GPU requested.
     fn gpus_requested(&self) -> bool;
 }
