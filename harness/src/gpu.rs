@@ -124,6 +124,18 @@ pub fn with_host_report<T>(recorded: GpuReport, judge: impl FnOnce() -> T) -> T 
     judge()
 }
 
+/// The report in a recording (`fixtures/gpu/*.json`: `recorded` says where and
+/// when, `report` holds the report unchanged).
+pub fn read_recording(path: &std::path::Path) -> Result<GpuReport, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let doc: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    if !doc["recorded"]["host"].is_string() {
+        return Err(format!("{}: does not say where it was recorded", path.display()));
+    }
+    serde_json::from_value(doc["report"].clone()).map_err(|e| format!("{}: {e}", path.display()))
+}
+
 /// This host's report (NVML loaded once per process); never an error: an
 /// unavailable report says why.
 pub fn host_report() -> GpuReport {
@@ -377,11 +389,8 @@ mod tests {
 
     /// A report recorded on a real GPU (`fixtures/gpu/`).
     pub fn recorded(name: &str) -> GpuReport {
-        let path = format!("{}/../fixtures/gpu/{name}", env!("CARGO_MANIFEST_DIR"));
-        let doc: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        assert!(doc["recorded"]["host"].is_string(), "{name} says where it was recorded");
-        serde_json::from_value(doc["report"].clone()).unwrap()
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/gpu");
+        read_recording(&dir.join(name)).unwrap()
     }
 
     const MODEL: u64 = 64 << 20;

@@ -303,11 +303,7 @@ fn tar_entries(data: &[u8]) -> Result<Vec<TarFile<'_>>, String> {
             format!("an entry at byte {at} runs past the end: the archive is truncated")
         })?;
         let body = &data[start..end];
-        let field = |range: std::ops::Range<usize>| {
-            let raw = &header[range];
-            let len = raw.iter().position(|b| *b == 0).unwrap_or(raw.len());
-            String::from_utf8_lossy(&raw[..len]).into_owned()
-        };
+        let field = |range: std::ops::Range<usize>| field_text(&header[range]);
         match header[156] {
             b'L' => long_name = Some(field_text(body)),
             b'x' => {

@@ -120,8 +120,7 @@ fn trials() -> Vec<Trial> {
         Trial::test("gpu.container.isolated fails on a container given no GPUs to isolate", || {
             // No GPU here: a report recorded on an H100 stands in for this host's NVML.
             let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/gpu/h100-idle.json");
-            let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
-            let h100 = serde_json::from_value(doc["report"].clone())?;
+            let h100 = gauntlet::gpu::read_recording(&path)?;
             gauntlet::gpu::with_host_report(h100, || {
                 let config = ContainerConfig::default();
                 proves("gpu.container.isolated", &config, &Profile::default(), "without --gpus")

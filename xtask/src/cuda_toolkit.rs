@@ -184,10 +184,6 @@ fn link_libraries(sh: &Shell) -> anyhow::Result<()> {
 /// are built for that one compute capability.
 pub fn env() -> Vec<(&'static str, OsString)> {
     let home = cuda_home();
-    let mut path = vec![home.join("bin")];
-    if let Some(old) = std::env::var_os("PATH") {
-        path.extend(std::env::split_paths(&old));
-    }
     let cap = std::env::var_os("CUDA_COMPUTE_CAP")
         .or_else(|| {
             let out = std::process::Command::new("nvidia-smi")
@@ -201,7 +197,7 @@ pub fn env() -> Vec<(&'static str, OsString)> {
         .unwrap_or_else(|| "90".into());
     vec![
         ("CUDA_HOME", home.clone().into_os_string()),
-        ("PATH", std::env::join_paths(path).expect("PATH entries hold no separator")),
+        ("PATH", util::prepended("PATH", home.join("bin"))),
         ("NVCC", home.join("bin/nvcc").into_os_string()),
         ("CUDA_COMPUTE_CAP", cap),
     ]

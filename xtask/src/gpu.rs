@@ -32,11 +32,7 @@ impl Gpu {
         let mut failed = Vec::new();
         {
             let _bin = sh.push_env("GAUNTLET_SERVICE_BIN", &binary);
-            let mut paths = vec![libs];
-            if let Some(old) = std::env::var_os("LD_LIBRARY_PATH") {
-                paths.extend(std::env::split_paths(&old));
-            }
-            let _libs = sh.push_env("LD_LIBRARY_PATH", std::env::join_paths(paths)?);
+            let _libs = sh.push_env("LD_LIBRARY_PATH", util::prepended("LD_LIBRARY_PATH", libs));
             if run_profile(sh, "process", &[], "gpu-process").is_err() {
                 failed.push("process");
             }

@@ -32,11 +32,7 @@ pub fn root() -> PathBuf {
 
 /// `PATH` with `target/tools/bin` first, so `cargo deny` finds the installed binary.
 pub fn path_env() -> OsString {
-    let mut paths = vec![root().join("bin")];
-    if let Some(path) = std::env::var_os("PATH") {
-        paths.extend(std::env::split_paths(&path));
-    }
-    std::env::join_paths(paths).expect("PATH entries hold no separator")
+    util::prepended("PATH", root().join("bin"))
 }
 
 impl Tool {

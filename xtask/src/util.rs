@@ -13,6 +13,15 @@ pub fn project_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// `var`'s search path with `dir` first, for `push_env` (PATH, LD_LIBRARY_PATH).
+pub fn prepended(var: &str, dir: PathBuf) -> std::ffi::OsString {
+    let mut paths = vec![dir];
+    if let Some(old) = std::env::var_os(var) {
+        paths.extend(std::env::split_paths(&old));
+    }
+    std::env::join_paths(paths).expect("search path entries hold no separator")
+}
+
 /// Prints a progress line that stands out from the tools' own output.
 pub fn say(msg: impl std::fmt::Display) {
     eprintln!("xtask: {msg}");

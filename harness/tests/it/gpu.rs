@@ -21,10 +21,7 @@ fn repo(path: &str) -> PathBuf {
 
 /// The report recorded on an H100 (`fixtures/gpu/`).
 fn recorded(name: &str) -> GpuReport {
-    let doc: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(repo("fixtures/gpu").join(name)).unwrap())
-            .unwrap();
-    serde_json::from_value(doc["report"].clone()).unwrap()
+    gpu::read_recording(&repo("fixtures/gpu").join(name)).unwrap()
 }
 
 fn judge(id: &str, target: &dyn Target) -> Outcome {
