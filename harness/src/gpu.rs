@@ -279,18 +279,54 @@ pub fn judge_isolation(exit_code: i64, stdout: &str, stderr: &str) -> Verdict {
     ))
 }
 
-/// The service's process (host pid `pid`) holds at least `least` bytes of GPU
-/// memory now that the model is loaded, and its GPU's memory in use grew by at
-/// least that much over `before` (a report from before the service started).
-pub fn judge_memory_growth(before: &GpuReport, after: &GpuReport, pid: u32, least: u64) -> Verdict {
-    let Some((held, device)) = after.memory_of(pid) else {
+/// `pid` and every process below it, from `/proc/PID/task/TID/children`: the
+/// service itself may be a child of the pid a runtime reports (an image whose
+/// entrypoint is tini or dumb-init, `docker run --init`).
+pub fn process_tree(pid: u32) -> Vec<u32> {
+    let mut tree = vec![pid];
+    let mut next = 0;
+    while let Some(&at) = tree.get(next) {
+        next += 1;
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{at}/task")) else { continue };
+        for task in tasks.flatten() {
+            let children =
+                std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+            for child in children.split_whitespace().filter_map(|c| c.parse().ok()) {
+                if !tree.contains(&child) {
+                    tree.push(child);
+                }
+            }
+        }
+    }
+    tree
+}
+
+/// The service's process (host pid `tree[0]`, or one of the processes below
+/// it in `tree`) holds at least `least` bytes of GPU memory now that the model
+/// is loaded, and its GPU's memory in use grew by at least that much over
+/// `before` (a report from before the service started).
+pub fn judge_memory_growth(
+    before: &GpuReport,
+    after: &GpuReport,
+    tree: &[u32],
+    least: u64,
+) -> Verdict {
+    let top = *tree.first().ok_or("no process to judge")?;
+    let found = tree.iter().find_map(|p| after.memory_of(*p).map(|(held, d)| (*p, held, d)));
+    let Some((pid, held, device)) = found else {
         let seen: Vec<String> = after
             .devices
             .iter()
             .flat_map(|d| d.processes.iter().map(|p| p.pid.to_string()))
             .collect();
+        let below = if tree.len() > 1 {
+            let rest: Vec<String> = tree[1..].iter().map(u32::to_string).collect();
+            format!(" nor the processes below it [{}]", rest.join(", "))
+        } else {
+            String::new()
+        };
         return Err(format!(
-            "process {pid} holds no GPU memory (compute processes: [{}]): the model is not on the GPU",
+            "process {top}{below} holds no GPU memory (compute processes: [{}]): the model is not on the GPU",
             seen.join(", ")
         ));
     };
@@ -473,17 +509,46 @@ mod tests {
     #[test]
     fn memory_growth_is_judged_on_the_process_and_its_gpu() {
         let (idle, busy) = (recorded("h100-idle.json"), recorded("h100-one-process.json"));
-        let ok = judge_memory_growth(&idle, &busy, 443, MODEL).unwrap();
+        let ok = judge_memory_growth(&idle, &busy, &[443], MODEL).unwrap();
         assert!(ok.contains("process 443 holds 4614 MiB"), "{ok}");
-        let err = judge_memory_growth(&idle, &busy, 999, MODEL).unwrap_err();
+        // The service below an init process (pid 440 here) is found.
+        let ok = judge_memory_growth(&idle, &busy, &[440, 443], MODEL).unwrap();
+        assert!(ok.contains("process 443 holds 4614 MiB"), "{ok}");
+        let err = judge_memory_growth(&idle, &busy, &[999], MODEL).unwrap_err();
         assert!(
             err.contains("process 999 holds no GPU memory (compute processes: [443])"),
             "{err}"
         );
-        let err = judge_memory_growth(&idle, &busy, 443, 8 << 30).unwrap_err();
+        let err = judge_memory_growth(&idle, &busy, &[998, 999], MODEL).unwrap_err();
+        assert!(err.contains("process 998 nor the processes below it [999] holds no"), "{err}");
+        let err = judge_memory_growth(&idle, &busy, &[443], 8 << 30).unwrap_err();
         assert!(err.contains("less than the 8192 MiB"), "{err}");
-        let err = judge_memory_growth(&busy, &busy, 443, MODEL).unwrap_err();
+        let err = judge_memory_growth(&busy, &busy, &[443], MODEL).unwrap_err();
         assert!(err.contains("grew by only 0 MiB"), "{err}");
+    }
+
+    #[test]
+    fn the_process_tree_holds_the_children_and_grandchildren() {
+        let mut shell = std::process::Command::new("sh")
+            .args(["-c", "sh -c 'sleep 30 & wait' & wait"])
+            .spawn()
+            .unwrap();
+        let pid = shell.id();
+        let mut tree = Vec::new();
+        for _ in 0..100 {
+            tree = process_tree(pid);
+            if tree.len() >= 3 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let below: Vec<String> = tree.iter().skip(1).map(u32::to_string).collect();
+        let _ = std::process::Command::new("kill").arg("-9").args(&below).status();
+        let _ = shell.kill();
+        let _ = shell.wait();
+        assert_eq!(tree.len(), 3, "sh, sh, sleep: {tree:?}");
+        assert_eq!(tree[0], pid);
+        assert_eq!(process_tree(u32::MAX), vec![u32::MAX]);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! container target with every GPU requested. Reports go to `target/validate/`.
 //! On a machine without a GPU every check is not applicable, and it says so.
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use xshell::{Shell, cmd};
 
 use crate::flags::Gpu;
@@ -39,16 +39,9 @@ impl Gpu {
         }
         // The job exists to run on a GPU: a host whose NVML sees none (every
         // check not applicable) fails it rather than passing it green.
-        let report: serde_json::Value =
-            serde_json::from_str(&sh.read_file("target/validate/gpu-process.json")?)?;
-        let host = report["checks"]
-            .as_array()
-            .and_then(|checks| checks.iter().find(|c| c["id"] == "gpu.host.nvml"))
-            .cloned()
-            .unwrap_or_default();
-        if host["outcome"] != "pass" {
-            bail!("this runner's NVML sees no usable GPU: gpu.host.nvml {host}");
-        }
+        let report = sh.read_file("target/validate/gpu-process.json")?;
+        util::require_passed(&report, &["gpu.host.nvml"])
+            .context("this runner's NVML sees no usable GPU")?;
         if let Some(why) = image::docker_unreachable(sh) {
             util::say(format_args!("the container target is not applicable: {why}"));
         } else {

@@ -41,7 +41,12 @@ impl Kind {
         )
         .run();
         drop(cluster);
-        outcome.context("the kube target failed (reports in target/validate/kube.*)")
+        outcome.context("the kube target failed (reports in target/validate/kube.*)")?;
+        // The job exists to prove the service on a cluster: a report whose
+        // kube checks did not pass (not applicable, left out) fails it.
+        let report = sh.read_file("target/validate/kube.json")?;
+        util::require_passed(&report, &["kube.rollout.complete", "kube.pods.stable"])
+            .context("the kube target did not reach the kind cluster")
     }
 }
 

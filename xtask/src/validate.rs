@@ -114,12 +114,50 @@ impl flags::Validate {
         let markdown = markdown(&results, total);
         println!("\n{markdown}");
         write_reports(sh, &results, total, &markdown)?;
-        if failed {
-            // The table says what failed; exit 1 without a backtrace of this frame.
-            eprintln!("xtask: validate failed (reports in target/validate/)");
-            std::process::exit(1);
+        match verdict(&results) {
+            Verdict::Passed => Ok(()),
+            // The table says what failed or why nothing could run; exit 1
+            // without a backtrace of this frame.
+            Verdict::Failed => {
+                eprintln!("xtask: validate failed (reports in target/validate/)");
+                std::process::exit(1);
+            }
+            Verdict::NothingRan => {
+                eprintln!(
+                    "xtask: validate verified nothing: no selected step could run here (reports in target/validate/)"
+                );
+                std::process::exit(1);
+            }
         }
-        Ok(())
+    }
+}
+
+/// The run as a whole: a run in which no step passed (every selected step not
+/// applicable) proved nothing, and is not a pass.
+#[derive(Debug, PartialEq)]
+enum Verdict {
+    Passed,
+    Failed,
+    NothingRan,
+}
+
+impl Verdict {
+    fn word(&self) -> &'static str {
+        match self {
+            Verdict::Passed => "passed",
+            Verdict::Failed => "failed",
+            Verdict::NothingRan => "verified nothing (no selected step could run)",
+        }
+    }
+}
+
+fn verdict(results: &[StepResult]) -> Verdict {
+    if results.iter().any(|r| matches!(r.outcome, Outcome::Failed(_))) {
+        Verdict::Failed
+    } else if results.iter().any(|r| matches!(r.outcome, Outcome::Passed(_))) {
+        Verdict::Passed
+    } else {
+        Verdict::NothingRan
     }
 }
 
@@ -342,12 +380,7 @@ fn markdown(results: &[StepResult], total: Duration) -> String {
             r.took.as_secs_f64()
         );
     }
-    let verdict = if results.iter().any(|r| matches!(r.outcome, Outcome::Failed(_))) {
-        "failed"
-    } else {
-        "passed"
-    };
-    let _ = writeln!(out, "\n{verdict} in {:.1}s", total.as_secs_f64());
+    let _ = writeln!(out, "\n{} in {:.1}s", verdict(results).word(), total.as_secs_f64());
     out
 }
 
@@ -377,9 +410,8 @@ fn write_reports(
             })
         })
         .collect();
-    let failed = results.iter().any(|r| matches!(r.outcome, Outcome::Failed(_)));
     let json = serde_json::json!({
-        "passed": !failed,
+        "passed": verdict(results) == Verdict::Passed,
         "seconds": (total.as_secs_f64() * 10.0).round() / 10.0,
         "steps": steps,
     });
@@ -500,6 +532,18 @@ mod tests {
             "{xml}"
         );
         assert!(xml.contains("<skipped message=\"not applicable: no cluster\"/>"), "{xml}");
+    }
+
+    #[test]
+    fn a_run_in_which_no_step_passed_verified_nothing() {
+        let mut all = results();
+        assert_eq!(verdict(&all), Verdict::Failed);
+        all.retain(|r| !matches!(r.outcome, Outcome::Failed(_)));
+        assert_eq!(verdict(&all), Verdict::Passed);
+        all.retain(|r| !matches!(r.outcome, Outcome::Passed(_)));
+        assert_eq!(verdict(&all), Verdict::NothingRan);
+        let md = markdown(&all, Duration::from_secs(1));
+        assert!(md.ends_with("verified nothing (no selected step could run) in 1.0s\n"), "{md}");
     }
 
     #[test]

@@ -160,7 +160,8 @@ fn memory(target: &dyn Target, _: &Profile) -> Outcome {
             .ok_or("this target cannot start a fresh instance")?
             .map_err(|e| format!("starting a fresh instance: {e}"))?;
         let pid = fresh.host_pid().ok_or("the fresh instance's host pid is unknown")?;
-        gpu::judge_memory_growth(&before, &gpu::host_report(), pid, MODEL_BYTES)
+        let tree = gpu::process_tree(pid);
+        gpu::judge_memory_growth(&before, &gpu::host_report(), &tree, MODEL_BYTES)
     })
 }
 
