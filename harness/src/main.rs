@@ -1,5 +1,6 @@
-//! `gauntlet`: list the check catalog, run it against a target, or build the
-//! service image.
+//! `gauntlet`: list the check catalog, run it against a target, build the
+//! service image, scan files, images, Dockerfiles and manifests, or report this
+//! host's GPUs.
 //!
 //! Exit codes: 0 when every MUST check passed, 1 when one failed, 2 for usage
 //! and configuration errors.
@@ -86,6 +87,10 @@ enum Command {
         #[arg(long)]
         rules: bool,
     },
+    /// Print this host's NVML report as JSON (the shape of a service's `/gpu`, and
+    /// of the `report` in `fixtures/gpu/`); exit 0 when NVML names at least one
+    /// GPU with its driver, CUDA version and UUIDs, 1 when not, with the reason.
+    Gpu,
     /// Build the service image FROM scratch (manifests/Dockerfile) and print its id and size.
     Image {
         /// The gauntlet-service binary (default: beside this one, or GAUNTLET_SERVICE_BIN).
@@ -212,10 +217,32 @@ fn run(command: Command) -> ExitCode {
             }
             if conclusion.has_failed() { ExitCode::from(1) } else { ExitCode::SUCCESS }
         }
+        Command::Gpu => gpu(),
         Command::Image { binary, tags, gpu, cuda_libs } => image(binary, tags, gpu, cuda_libs),
         Command::Manifests(args) => manifests(args),
         Command::Dockerfile { paths, rules } => dockerfile(&paths, rules),
         Command::Secrets { paths, image, allow } => secrets(&paths, &image, allow.as_deref()),
+    }
+}
+
+/// `gauntlet gpu`: the report on stdout; 0 with a GPU, 1 without, and why.
+fn gpu() -> ExitCode {
+    use gauntlet::gpu;
+    let host = gpu::host_report();
+    println!("{}", serde_json::to_string_pretty(&host).expect("a report serializes"));
+    let verdict = match host.no_gpu() {
+        Some(why) => Err(why.trim_start_matches("not applicable: ").to_owned()),
+        None => gpu::judge_host(&host),
+    };
+    match verdict {
+        Ok(summary) => {
+            eprintln!("gauntlet: {summary}");
+            ExitCode::SUCCESS
+        }
+        Err(why) => {
+            eprintln!("gauntlet: {why}");
+            ExitCode::from(1)
+        }
     }
 }
 

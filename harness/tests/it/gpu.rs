@@ -37,6 +37,26 @@ fn fails_saying(outcome: Outcome, says: &str) {
 }
 
 #[test]
+fn gauntlet_gpu_prints_the_host_report_and_exits_1_without_a_gpu() {
+    let out = Command::new(env!("CARGO_BIN_EXE_gauntlet")).arg("gpu").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let report: GpuReport = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not a GPU report ({e}): {stderr}"));
+    let (uuids, host) = (
+        |r: &GpuReport| -> Vec<String> { r.devices.iter().map(|d| d.uuid.clone()).collect() },
+        gpu::host_report(),
+    );
+    assert_eq!((report.available, uuids(&report)), (host.available, uuids(&host)), "this host's");
+    match report.no_gpu() {
+        Some(_) => {
+            assert_eq!(out.status.code(), Some(1), "{stderr}");
+            assert!(stderr.starts_with("gauntlet: no GPU here ("), "{stderr}");
+        }
+        None => assert_eq!(out.status.code(), Some(0), "a GPU host: {stderr}"),
+    }
+}
+
+#[test]
 fn the_gpu_profile_on_a_machine_without_a_gpu_is_only_not_applicable() {
     if let Some(why) = gpu::host_report().no_gpu() {
         eprintln!("this host: {why}");
