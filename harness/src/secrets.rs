@@ -228,11 +228,15 @@ pub struct ArchiveScan {
 /// is not a tar this reads (a compressed layer, a truncated archive).
 pub fn scan_image_archive(archive: &[u8], reference: &str) -> Result<ArchiveScan, String> {
     let mut out = ArchiveScan::default();
-    for entry in tar_entries(archive).map_err(|e| format!("the image archive: {e}"))? {
-        if is_tar(entry.data) {
+    let outer = tar_entries(archive).map_err(|e| format!("the image archive: {e}"))?;
+    let mut opened = Vec::new();
+    for entry in &outer.files {
+        if is_tar(entry.data) || is_empty_tar(entry.data) {
             out.layers += 1;
+            opened.push(entry.path.as_str());
             let files = tar_entries(entry.data)
-                .map_err(|e| format!("layer {} of {reference}: {e}", entry.path))?;
+                .map_err(|e| format!("layer {} of {reference}: {e}", entry.path))?
+                .files;
             for file in files {
                 let name = format!("{reference}:/{}", file.path.trim_start_matches("./"));
                 scan_blob(&name, file.data, &mut out);
@@ -249,7 +253,60 @@ pub fn scan_image_archive(archive: &[u8], reference: &str) -> Result<ArchiveScan
             scan_blob(&format!("{reference}:{}", entry.path), entry.data, &mut out);
         }
     }
+    // Every layer the image is made of was opened: none left unread because
+    // it sat where this did not look for it.
+    for layer in listed_layers(&outer, reference)? {
+        let held = resolve_link(&layer, &outer.links);
+        if !opened.contains(&held.as_str()) {
+            return Err(format!(
+                "manifest.json of {reference} lists the layer {layer}, which the archive does not \
+                 hold as a tar this could open: it was not scanned"
+            ));
+        }
+    }
     Ok(out)
+}
+
+/// The `Layers` of every image in the archive's `manifest.json`.
+fn listed_layers(archive: &Tar<'_>, reference: &str) -> Result<Vec<String>, String> {
+    let manifest = archive.files.iter().find(|f| f.path == "manifest.json").ok_or_else(|| {
+        format!("the archive of {reference} has no manifest.json: not what `docker save` writes")
+    })?;
+    let doc: serde_json::Value = serde_json::from_slice(manifest.data)
+        .map_err(|e| format!("manifest.json of {reference}: {e}"))?;
+    let images =
+        doc.as_array().ok_or_else(|| format!("manifest.json of {reference} is not a list"))?;
+    let mut layers = Vec::new();
+    for image in images {
+        let listed = image["Layers"]
+            .as_array()
+            .ok_or_else(|| format!("manifest.json of {reference}: an image without `Layers`"))?;
+        layers.extend(listed.iter().filter_map(|l| l.as_str()).map(str::to_owned));
+    }
+    Ok(layers)
+}
+
+/// `path` with symbolic links followed (relative to the link's folder, as the
+/// legacy `docker save` layout links a repeated layer to its first copy).
+fn resolve_link(path: &str, links: &[(String, String)]) -> String {
+    let mut path = path.to_owned();
+    for _ in 0..8 {
+        let Some((link, target)) = links.iter().find(|(link, _)| *link == path) else { break };
+        let base =
+            if target.starts_with('/') { "" } else { link.rsplit_once('/').map_or("", |(d, _)| d) };
+        let mut parts: Vec<&str> = Vec::new();
+        for part in base.split('/').chain(target.split('/')) {
+            match part {
+                "" | "." => {}
+                ".." => {
+                    parts.pop();
+                }
+                part => parts.push(part),
+            }
+        }
+        path = parts.join("/");
+    }
+    path
 }
 
 fn scan_blob(name: &str, data: &[u8], out: &mut ArchiveScan) {
@@ -272,6 +329,18 @@ struct TarFile<'a> {
     data: &'a [u8],
 }
 
+/// What a tar holds: its regular files, and its links as `(path, target)`.
+#[derive(Default)]
+struct Tar<'a> {
+    files: Vec<TarFile<'a>>,
+    links: Vec<(String, String)>,
+}
+
+/// An empty tar: only end-of-archive blocks (the empty layer Docker writes).
+fn is_empty_tar(data: &[u8]) -> bool {
+    data.len() >= 1024 && data.len().is_multiple_of(512) && data.iter().all(|b| *b == 0)
+}
+
 /// Whether `data` starts with a POSIX or GNU tar header.
 fn is_tar(data: &[u8]) -> bool {
     data.len() >= 512 && data[257..262] == *b"ustar"
@@ -279,10 +348,11 @@ fn is_tar(data: &[u8]) -> bool {
 
 /// The regular files of a tar (ustar, with GNU long names and pax paths), in
 /// order; links, folders and whiteouts are left out.
-fn tar_entries(data: &[u8]) -> Result<Vec<TarFile<'_>>, String> {
-    let mut files = Vec::new();
+fn tar_entries(data: &[u8]) -> Result<Tar<'_>, String> {
+    let mut tar = Tar::default();
     let mut at = 0;
     let mut long_name: Option<String> = None;
+    let mut long_link: Option<String> = None;
     let mut pax_size: Option<usize> = None;
     while at + 512 <= data.len() {
         let header = &data[at..at + 512];
@@ -306,25 +376,30 @@ fn tar_entries(data: &[u8]) -> Result<Vec<TarFile<'_>>, String> {
         let field = |range: std::ops::Range<usize>| field_text(&header[range]);
         match header[156] {
             b'L' => long_name = Some(field_text(body)),
+            b'K' => long_link = Some(field_text(body)),
             b'x' => {
                 long_name = pax_record(body, "path").or(long_name);
+                long_link = pax_record(body, "linkpath").or(long_link);
                 pax_size = pax_record(body, "size").and_then(|s| s.parse().ok());
             }
-            b'0' | 0 => {
+            flag @ (b'0' | 0 | b'1' | b'2') => {
                 let path = long_name.take().unwrap_or_else(|| {
                     let (prefix, name) = (field(345..500), field(0..100));
                     if prefix.is_empty() { name } else { format!("{prefix}/{name}") }
                 });
                 let base = path.rsplit('/').next().unwrap_or_default();
-                if !base.starts_with(".wh.") {
-                    files.push(TarFile { path, data: body });
+                if matches!(flag, b'1' | b'2') {
+                    let target = long_link.take().unwrap_or_else(|| field(157..257));
+                    tar.links.push((path, target));
+                } else if !base.starts_with(".wh.") {
+                    tar.files.push(TarFile { path, data: body });
                 }
             }
-            _ => long_name = None,
+            _ => (long_name, long_link) = (None, None),
         }
         at = start + size.div_ceil(512) * 512;
     }
-    Ok(files)
+    Ok(tar)
 }
 
 /// The header checksum: the bytes summed with the checksum field read as spaces.
@@ -479,7 +554,10 @@ mod tests {
         let first = tar(&[("etc/key.pem", key.as_bytes()), ("bin/app", b"\x7fELF\0\0")]);
         let second = tar(&[("etc/.wh.key.pem", b""), ("etc/app.env", b"PORT=8080\n")]);
         let archive = tar(&[
-            ("manifest.json", b"[{\"Config\":\"c.json\"}]"),
+            (
+                "manifest.json",
+                b"[{\"Config\":\"c.json\",\"Layers\":[\"blobs/sha256/aaaa\",\"blobs/sha256/bbbb\"]}]",
+            ),
             ("blobs/sha256/aaaa", &first),
             ("blobs/sha256/bbbb", &second),
             ("c.json", b"{\"Env\":[\"DB_PASSWORD=hunter2hunter2\"]}"),
@@ -494,6 +572,65 @@ mod tests {
             ]
         );
         assert_eq!((scan.layers, scan.scanned, scan.skipped), (2, 4, 1));
+    }
+
+    /// A symbolic link entry, `path` -> `target`.
+    fn link(path: &str, target: &str) -> Vec<u8> {
+        let mut out = entry(path, b'2', b"");
+        out[157..157 + target.len()].copy_from_slice(target.as_bytes());
+        out[148..156].copy_from_slice(b"        ");
+        let sum: u32 = out[..512].iter().map(|b| u32::from(*b)).sum();
+        out[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+        out
+    }
+
+    #[test]
+    fn every_layer_the_manifest_lists_must_have_been_opened() {
+        let layer = tar(&[("etc/app.env", b"PORT=8080\n")]);
+        let manifest = |layers: &str| format!("[{{\"Config\":\"c.json\",\"Layers\":[{layers}]}}]");
+        // Legacy layout: a repeated layer is a link to its first copy; the
+        // empty layer is end-of-archive blocks alone.
+        let listed = manifest("\"a1/layer.tar\",\"b2/layer.tar\",\"e3/layer.tar\"");
+        let mut archive = tar(&[
+            ("manifest.json", listed.as_bytes()),
+            ("a1/layer.tar", &layer),
+            ("e3/layer.tar", &[0; 1024]),
+        ]);
+        archive.truncate(archive.len() - 1024);
+        archive.extend(link("b2/layer.tar", "../a1/layer.tar"));
+        archive.resize(archive.len() + 1024, 0);
+        let scan = scan_image_archive(&archive, "app:1").unwrap();
+        assert_eq!((scan.layers, scan.findings.len()), (2, 0));
+
+        // A listed layer the archive lacks, or holds as something not a tar.
+        let listed = manifest("\"a1/layer.tar\",\"zz/layer.tar\"");
+        let archive = tar(&[("manifest.json", listed.as_bytes()), ("a1/layer.tar", &layer)]);
+        let err = scan_image_archive(&archive, "app:1").unwrap_err();
+        assert!(
+            err.contains("lists the layer zz/layer.tar, which the archive does not hold"),
+            "{err}"
+        );
+        let listed = manifest("\"a1/layer.tar\"");
+        let archive = tar(&[("manifest.json", listed.as_bytes()), ("a1/layer.tar", b"not a tar")]);
+        assert!(scan_image_archive(&archive, "app:1").unwrap_err().contains("not scanned"));
+
+        // No manifest at all, or one without layers.
+        let err = scan_image_archive(&tar(&[("a1/layer.tar", &layer)]), "app:1").unwrap_err();
+        assert!(err.contains("has no manifest.json"), "{err}");
+        let archive = tar(&[("manifest.json", b"[{\"Config\":\"c.json\"}]")]);
+        assert!(scan_image_archive(&archive, "app:1").unwrap_err().contains("without `Layers`"));
+    }
+
+    #[test]
+    fn links_resolve_against_their_folder() {
+        let links = vec![
+            ("b2/layer.tar".to_owned(), "../a1/layer.tar".to_owned()),
+            ("c3/layer.tar".to_owned(), "../b2/layer.tar".to_owned()),
+            ("d4/layer.tar".to_owned(), "/blobs/sha256/ff".to_owned()),
+        ];
+        assert_eq!(resolve_link("c3/layer.tar", &links), "a1/layer.tar");
+        assert_eq!(resolve_link("d4/layer.tar", &links), "blobs/sha256/ff");
+        assert_eq!(resolve_link("a1/layer.tar", &links), "a1/layer.tar");
     }
 
     #[test]
@@ -525,7 +662,7 @@ mod tests {
         file.resize(file.len().div_ceil(512) * 512, 0);
         archive.extend(file);
         archive.resize(archive.len() + 1024, 0);
-        let files = tar_entries(&archive).unwrap();
+        let files = tar_entries(&archive).unwrap().files;
         assert_eq!(files.len(), 1);
         assert_eq!(files[0].path, "a/very/long/path/to/app.env");
         assert_eq!(files[0].data, data);
