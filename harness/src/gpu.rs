@@ -77,11 +77,9 @@ impl GpuReport {
     pub fn no_gpu(&self) -> Option<String> {
         if !self.available {
             let why = self.reason.as_deref().unwrap_or("NVML is not available");
-            return Some(format!("not applicable: no GPU here ({why})"));
+            return Some(format!("no GPU here ({why})"));
         }
-        self.devices
-            .is_empty()
-            .then(|| "not applicable: no GPU here (NVML loaded but reports no GPU)".to_owned())
+        self.devices.is_empty().then(|| "no GPU here (NVML loaded but reports no GPU)".to_owned())
     }
 
     /// `driver 580.159.04, CUDA 13.0, 1 GPU: NVIDIA H100 80GB HBM3 (GPU-6d56...)`.
@@ -443,7 +441,7 @@ mod tests {
         let none = GpuReport::unavailable("NVML cannot load: libnvidia-ml.so: not found");
         assert_eq!(
             none.no_gpu().unwrap(),
-            "not applicable: no GPU here (NVML cannot load: libnvidia-ml.so: not found)"
+            "no GPU here (NVML cannot load: libnvidia-ml.so: not found)"
         );
         let empty = GpuReport { devices: Vec::new(), ..idle };
         assert!(empty.no_gpu().unwrap().contains("reports no GPU"));

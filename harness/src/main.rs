@@ -231,7 +231,7 @@ fn gpu() -> ExitCode {
     let host = gpu::host_report();
     println!("{}", serde_json::to_string_pretty(&host).expect("a report serializes"));
     let verdict = match host.no_gpu() {
-        Some(why) => Err(why.trim_start_matches("not applicable: ").to_owned()),
+        Some(why) => Err(why),
         None => gpu::judge_host(&host),
     };
     match verdict {

@@ -515,8 +515,14 @@ mod tests {
 
     /// One ustar entry: header (checksummed) and data, padded to 512.
     fn entry(path: &str, flag: u8, data: &[u8]) -> Vec<u8> {
+        linked_entry(path, flag, data, "")
+    }
+
+    /// [`entry`] with a link name (`linkname`, for link entries).
+    fn linked_entry(path: &str, flag: u8, data: &[u8], linkname: &str) -> Vec<u8> {
         let mut header = [0u8; 512];
         header[..path.len()].copy_from_slice(path.as_bytes());
+        header[157..157 + linkname.len()].copy_from_slice(linkname.as_bytes());
         header[100..107].copy_from_slice(b"0000644");
         header[124..135].copy_from_slice(format!("{:011o}", data.len()).as_bytes());
         header[156] = flag;
@@ -576,12 +582,7 @@ mod tests {
 
     /// A symbolic link entry, `path` -> `target`.
     fn link(path: &str, target: &str) -> Vec<u8> {
-        let mut out = entry(path, b'2', b"");
-        out[157..157 + target.len()].copy_from_slice(target.as_bytes());
-        out[148..156].copy_from_slice(b"        ");
-        let sum: u32 = out[..512].iter().map(|b| u32::from(*b)).sum();
-        out[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
-        out
+        linked_entry(path, b'2', b"", target)
     }
 
     #[test]

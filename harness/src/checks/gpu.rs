@@ -102,7 +102,7 @@ pub(super) const CHECKS: &[Check] = &[
 fn with_host(judge: impl FnOnce(GpuReport) -> Verdict) -> Outcome {
     let host = gpu::host_report();
     if let Some(why) = host.no_gpu() {
-        return Outcome::NotApplicable(why);
+        return Outcome::NotApplicable(format!("not applicable: {why}"));
     }
     match judge(host) {
         Ok(evidence) => Outcome::Pass(evidence),

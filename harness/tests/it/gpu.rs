@@ -42,10 +42,9 @@ fn gauntlet_gpu_prints_the_host_report_and_exits_1_without_a_gpu() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let report: GpuReport = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("stdout is not a GPU report ({e}): {stderr}"));
-    let (uuids, host) = (
-        |r: &GpuReport| -> Vec<String> { r.devices.iter().map(|d| d.uuid.clone()).collect() },
-        gpu::host_report(),
-    );
+    let uuids =
+        |r: &GpuReport| -> Vec<String> { r.devices.iter().map(|d| d.uuid.clone()).collect() };
+    let host = gpu::host_report();
     assert_eq!((report.available, uuids(&report)), (host.available, uuids(&host)), "this host's");
     match report.no_gpu() {
         Some(_) => {
