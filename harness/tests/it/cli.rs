@@ -46,10 +46,18 @@ fn a_failed_must_check_exits_1() {
     let dir = std::env::temp_dir().join(format!("gauntlet-reports-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (junit, md) = (dir.join("junit.xml"), dir.join("summary.md"));
+    // The reference profile's checks, but with a snapshot folder of the test's
+    // own: the fake's answers must never land beside the reviewed snapshots.
+    std::fs::create_dir_all(dir.join("snapshots")).unwrap();
+    let profile = dir.join("profile.yaml");
+    std::fs::write(&profile, "name: reference-on-a-fake\nexclude: [gpu.]\nsnapshots: snapshots\n")
+        .unwrap();
     let (code, text) = gauntlet(&[
         "run",
         "--target",
         &format!("url={url}"),
+        "--profile",
+        profile.to_str().unwrap(),
         "--junit",
         junit.to_str().unwrap(),
         "--markdown",
