@@ -1,63 +1,17 @@
 //! What a check is: a stable id, a family, a level, a one-line description, the
 //! capabilities it needs and the function that judges the target.
+//!
+//! A check is declared with [`check!`](crate::check!), which states each
+//! capability once: as the type of a view the judgement receives. The same
+//! declaration yields the `needs` list the catalog prints and the code that
+//! reaches each view, so a check can neither use what it did not declare nor
+//! declare what it does not use; a target without one of the views makes the
+//! check not applicable, never passed.
 
 use std::fmt;
-use std::time::Duration;
 
 use crate::profile::Profile;
-use crate::target::Target;
-
-/// The numbers checks are held to, from the profile; the defaults fit the
-/// reference service.
-#[derive(Debug, Clone)]
-pub struct Thresholds {
-    /// Longest start-up, from process start to readiness 200.
-    pub ready_budget: Duration,
-    /// Readiness must turn 503 this soon after SIGTERM.
-    pub drain_flip: Duration,
-    /// Longest wait for the process to exit after SIGTERM.
-    pub shutdown_grace: Duration,
-    /// Concurrent clients in the load burst.
-    pub load_concurrency: usize,
-    /// How long the load burst lasts.
-    pub load_duration: Duration,
-    /// Highest p99 latency accepted during the burst.
-    pub load_p99: Duration,
-    /// Highest share of failed requests (429s are counted apart).
-    pub load_max_error_rate: f64,
-    /// Lowest requests per second accepted during the burst.
-    pub load_min_throughput: f64,
-    /// Generated bodies per fuzzed route.
-    pub fuzz_cases: u32,
-    /// Largest image accepted, in bytes.
-    pub image_size: u64,
-    /// The container memory limit an orchestrator would set, in bytes.
-    pub memory_limit: u64,
-    /// Most memory the service may use under load, in bytes.
-    pub memory_budget: u64,
-    /// How many times the measured time to ready a startup probe must allow.
-    pub startup_margin: f64,
-}
-
-impl Default for Thresholds {
-    fn default() -> Self {
-        Self {
-            ready_budget: Duration::from_secs(30),
-            drain_flip: Duration::from_secs(1),
-            shutdown_grace: Duration::from_secs(30),
-            load_concurrency: 8,
-            load_duration: Duration::from_secs(3),
-            load_p99: Duration::from_secs(2),
-            load_max_error_rate: 0.0,
-            load_min_throughput: 5.0,
-            fuzz_cases: 64,
-            image_size: 120_000_000,
-            memory_limit: 1_000_000_000,
-            memory_budget: 512_000_000,
-            startup_margin: 3.0,
-        }
-    }
-}
+use crate::target::{Capability, Target};
 
 /// How binding a check is (RFC 2119).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -126,37 +80,6 @@ impl Family {
     }
 }
 
-/// Something a target may or may not be able to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Capability {
-    /// The service answers HTTP at the target's base URL.
-    Http,
-    /// The harness started the service and watched its readiness from the first moment.
-    StartupObserved,
-    /// The harness can start private instances and signal them.
-    Signals,
-    /// The target is an image whose metadata and files the harness can read.
-    Image,
-    /// The service runs in a container the harness started and can steer.
-    Container,
-    /// The service is deployed to a Kubernetes cluster the harness can read.
-    Kube,
-}
-
-impl fmt::Display for Capability {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Http => f.write_str("http"),
-            Self::StartupObserved => f.write_str("startup-observed"),
-            Self::Signals => f.write_str("signals"),
-            Self::Image => f.write_str("image"),
-            Self::Container => f.write_str("container"),
-            Self::Kube => f.write_str("kube"),
-        }
-    }
-}
-
 /// The verdict of one check on one target.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
@@ -166,6 +89,45 @@ pub enum Outcome {
     Fail(String),
     /// The check could not run here; the text says why. Never a pass.
     NotApplicable(String),
+}
+
+impl Outcome {
+    /// Not applicable because `target` cannot give the view `missing` stands for.
+    pub fn lacks(target: &dyn Target, missing: Capability) -> Self {
+        Self::NotApplicable(format!(
+            "not applicable: target `{}` lacks the capability `{missing}`",
+            target.name()
+        ))
+    }
+
+    /// The kind of verdict, without its text.
+    pub fn kind(&self) -> Verdict {
+        match self {
+            Self::Pass(_) => Verdict::Pass,
+            Self::Fail(_) => Verdict::Fail,
+            Self::NotApplicable(_) => Verdict::NotApplicable,
+        }
+    }
+
+    /// The evidence, the failure or the reason.
+    pub fn detail(&self) -> &str {
+        match self {
+            Self::Pass(text) | Self::Fail(text) | Self::NotApplicable(text) => text,
+        }
+    }
+}
+
+/// The kind of an [`Outcome`], as the reports name it (`pass`, `fail`,
+/// `not-applicable`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// The behaviour holds.
+    Pass,
+    /// The behaviour does not hold.
+    Fail,
+    /// The check could not run.
+    NotApplicable,
 }
 
 /// One entry of the catalog.
@@ -179,11 +141,12 @@ pub struct Check {
     pub level: Level,
     /// One line saying what is checked.
     pub description: &'static str,
-    /// Capabilities the target must have.
+    /// The capabilities whose views the judgement receives, in its order.
     pub needs: &'static [Capability],
     /// Whether it disturbs the shared target (load): it then runs with no other check alongside.
     pub exclusive: bool,
-    /// The judgement.
+    /// The judgement, reaching each view it needs or saying which one is missing;
+    /// written by [`check!`](crate::check!).
     pub run: fn(&dyn Target, &Profile) -> Outcome,
 }
 
@@ -194,14 +157,56 @@ impl fmt::Debug for Check {
 }
 
 impl Check {
-    /// Runs the check, or says why it cannot run on `target`.
+    /// Runs the check, or says which capability `target` lacks for it.
     pub fn judge(&self, target: &dyn Target, profile: &Profile) -> Outcome {
-        if let Some(missing) = self.needs.iter().find(|c| !target.capabilities().contains(c)) {
-            return Outcome::NotApplicable(format!(
-                "not applicable: target `{}` lacks the capability `{missing}`",
-                target.name()
-            ));
-        }
         (self.run)(target, profile)
     }
+}
+
+/// Declares a [`Check`]. The judgement is written like a closure whose first
+/// parameter is the profile and whose others are views of the target, each with
+/// its type ([`Http`](crate::target::Http), `&dyn ContainerView`, ...): a view's
+/// type is the one statement of the capability it needs.
+///
+/// ```ignore
+/// check! {
+///     id: "probe.ready.sigterm",
+///     family: Probe,
+///     level: Must,
+///     description: "after SIGTERM readiness turns 503 ...",
+///     run: |profile, http: Http, signals: &dyn Spawner| sigterm(http, signals, profile),
+/// }
+/// ```
+#[macro_export]
+macro_rules! check {
+    (
+        id: $id:literal,
+        family: $family:ident,
+        level: $level:ident,
+        description: $description:literal,
+        $(exclusive: $exclusive:literal,)?
+        run: |$profile:pat_param $(, $view:ident : $ty:ty)* $(,)?| $body:expr $(,)?
+    ) => {
+        $crate::check::Check {
+            id: $id,
+            family: $crate::check::Family::$family,
+            level: $crate::check::Level::$level,
+            description: $description,
+            needs: &[$(<$ty as $crate::target::View>::CAPABILITY),*],
+            exclusive: $crate::check!(@exclusive $($exclusive)?),
+            run: |target, $profile| {
+                $(
+                    let Some($view) = <$ty as $crate::target::View>::of(target) else {
+                        return $crate::check::Outcome::lacks(
+                            target,
+                            <$ty as $crate::target::View>::CAPABILITY,
+                        );
+                    };
+                )*
+                $body
+            },
+        }
+    };
+    (@exclusive) => { false };
+    (@exclusive $exclusive:literal) => { $exclusive };
 }

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::checks::REQUIRED_LABELS;
+use crate::image::REQUIRED_LABELS;
 
 /// Every rule, with what it asks for.
 pub const RULES: &[(&str, &str)] = &[

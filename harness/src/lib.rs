@@ -15,10 +15,11 @@ pub mod image;
 pub mod manifests;
 pub mod profile;
 pub mod report;
+pub mod run;
 pub mod runner;
 pub mod secrets;
 pub mod target;
 
-pub use check::{Capability, Check, Family, Level, Outcome, Thresholds};
-pub use profile::Profile;
-pub use target::Target;
+pub use check::{Check, Family, Level, Outcome, Verdict};
+pub use profile::{Profile, Thresholds};
+pub use target::{Capability, Target};

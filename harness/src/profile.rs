@@ -6,8 +6,6 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::check::{Check, Thresholds};
-
 /// The profile schema, as committed.
 const SCHEMA: &str = include_str!("../../schemas/profile.schema.json");
 /// Built-in profiles by name.
@@ -38,6 +36,38 @@ pub struct Profile {
     pub manifests: Option<PathBuf>,
     /// The numbers.
     pub thresholds: Thresholds,
+}
+
+/// The numbers checks are held to, from the profile; the defaults fit the
+/// reference service.
+#[derive(Debug, Clone)]
+pub struct Thresholds {
+    /// Longest start-up, from process start to readiness 200.
+    pub ready_budget: Duration,
+    /// Readiness must turn 503 this soon after SIGTERM.
+    pub drain_flip: Duration,
+    /// Longest wait for the process to exit after SIGTERM.
+    pub shutdown_grace: Duration,
+    /// Concurrent clients in the load burst.
+    pub load_concurrency: usize,
+    /// How long the load burst lasts.
+    pub load_duration: Duration,
+    /// Highest p99 latency accepted during the burst.
+    pub load_p99: Duration,
+    /// Highest share of failed requests (429s are counted apart).
+    pub load_max_error_rate: f64,
+    /// Lowest requests per second accepted during the burst.
+    pub load_min_throughput: f64,
+    /// Generated bodies per fuzzed route.
+    pub fuzz_cases: u32,
+    /// Largest image accepted, in bytes.
+    pub image_size: u64,
+    /// The container memory limit an orchestrator would set, in bytes.
+    pub memory_limit: u64,
+    /// Most memory the service may use under load, in bytes.
+    pub memory_budget: u64,
+    /// How many times the measured time to ready a startup probe must allow.
+    pub startup_margin: f64,
 }
 
 impl Default for Profile {
@@ -108,6 +138,67 @@ struct ThresholdsDoc {
     startup_margin: Option<f64>,
 }
 
+impl ThresholdsDoc {
+    /// The numbers this document sets, the others taken from `base`.
+    fn over(&self, base: &Thresholds) -> Thresholds {
+        let t = self;
+        Thresholds {
+            ready_budget: t.ready_budget.as_deref().map_or(base.ready_budget, duration),
+            drain_flip: t.drain_flip.as_deref().map_or(base.drain_flip, duration),
+            shutdown_grace: t.shutdown_grace.as_deref().map_or(base.shutdown_grace, duration),
+            load_concurrency: t.load_concurrency.unwrap_or(base.load_concurrency),
+            load_duration: t.load_duration.as_deref().map_or(base.load_duration, duration),
+            load_p99: t.load_p99.as_deref().map_or(base.load_p99, duration),
+            load_max_error_rate: t.load_max_error_rate.unwrap_or(base.load_max_error_rate),
+            load_min_throughput: t.load_min_throughput.unwrap_or(base.load_min_throughput),
+            fuzz_cases: t.fuzz_cases.unwrap_or(base.fuzz_cases),
+            image_size: t.image_size_mb.map_or(base.image_size, megabytes),
+            memory_limit: t.memory_limit_mb.map_or(base.memory_limit, megabytes),
+            memory_budget: t.memory_budget_mb.map_or(base.memory_budget, megabytes),
+            startup_margin: t.startup_margin.unwrap_or(base.startup_margin),
+        }
+    }
+}
+
+impl Thresholds {
+    const ZERO: Self = Self {
+        ready_budget: Duration::ZERO,
+        drain_flip: Duration::ZERO,
+        shutdown_grace: Duration::ZERO,
+        load_concurrency: 0,
+        load_duration: Duration::ZERO,
+        load_p99: Duration::ZERO,
+        load_max_error_rate: 0.0,
+        load_min_throughput: 0.0,
+        fuzz_cases: 0,
+        image_size: 0,
+        memory_limit: 0,
+        memory_budget: 0,
+        startup_margin: 0.0,
+    };
+}
+
+impl Default for Thresholds {
+    /// The reference profile's numbers: `harness/profiles/reference.yaml` is the
+    /// one place the defaults are written, and it sets every threshold.
+    fn default() -> Self {
+        static DEFAULTS: std::sync::OnceLock<Thresholds> = std::sync::OnceLock::new();
+        DEFAULTS
+            .get_or_init(|| {
+                let (_, text) = BUILT_IN.iter().find(|(n, _)| *n == "reference").expect("built in");
+                #[derive(Deserialize)]
+                struct Numbers {
+                    thresholds: ThresholdsDoc,
+                }
+                let numbers: Numbers = serde_yaml::from_str(text).expect("reference.yaml parses");
+                // Every threshold is set there (a test holds it to the schema), so
+                // nothing of this zero base shows through.
+                numbers.thresholds.over(&Thresholds::ZERO)
+            })
+            .clone()
+    }
+}
+
 impl Profile {
     /// A built-in profile by name.
     pub fn built_in(name: &str) -> Option<Self> {
@@ -149,8 +240,6 @@ impl Profile {
             return Err(Error::Invalid { source_name: source_name.to_owned(), problems });
         }
         let doc: Document = serde_json::from_value(value).map_err(|e| yaml(e.to_string()))?;
-        let defaults = Thresholds::default();
-        let t = &doc.thresholds;
         Ok(Self {
             name: doc.name,
             include: doc.include,
@@ -158,24 +247,7 @@ impl Profile {
             readiness_path: doc.readiness_path.unwrap_or_else(|| "/health/ready".into()),
             snapshots: doc.snapshots,
             manifests: doc.manifests,
-            thresholds: Thresholds {
-                ready_budget: t.ready_budget.as_deref().map_or(defaults.ready_budget, duration),
-                drain_flip: t.drain_flip.as_deref().map_or(defaults.drain_flip, duration),
-                shutdown_grace: t
-                    .shutdown_grace
-                    .as_deref()
-                    .map_or(defaults.shutdown_grace, duration),
-                load_concurrency: t.load_concurrency.unwrap_or(defaults.load_concurrency),
-                load_duration: t.load_duration.as_deref().map_or(defaults.load_duration, duration),
-                load_p99: t.load_p99.as_deref().map_or(defaults.load_p99, duration),
-                load_max_error_rate: t.load_max_error_rate.unwrap_or(defaults.load_max_error_rate),
-                load_min_throughput: t.load_min_throughput.unwrap_or(defaults.load_min_throughput),
-                fuzz_cases: t.fuzz_cases.unwrap_or(defaults.fuzz_cases),
-                image_size: t.image_size_mb.map_or(defaults.image_size, megabytes),
-                memory_limit: t.memory_limit_mb.map_or(defaults.memory_limit, megabytes),
-                memory_budget: t.memory_budget_mb.map_or(defaults.memory_budget, megabytes),
-                startup_margin: t.startup_margin.unwrap_or(defaults.startup_margin),
-            },
+            thresholds: doc.thresholds.over(&Thresholds::default()),
         })
     }
 
@@ -189,14 +261,10 @@ impl Profile {
         self
     }
 
-    /// Whether `check` runs under this profile.
-    pub fn selects(&self, check: &Check) -> bool {
+    /// Whether the check with this id runs under this profile.
+    pub fn selects(&self, id: &str) -> bool {
         let matches = |pattern: &String| {
-            if pattern.ends_with('.') {
-                check.id.starts_with(pattern.as_str())
-            } else {
-                check.id == pattern
-            }
+            if pattern.ends_with('.') { id.starts_with(pattern.as_str()) } else { id == pattern }
         };
         (self.include.is_empty() || self.include.iter().any(matches))
             && !self.exclude.iter().any(matches)
@@ -233,7 +301,7 @@ mod tests {
         assert_eq!(openai.readiness_path, "/health");
         let ids: Vec<&str> = crate::checks::catalog()
             .into_iter()
-            .filter(|c| openai.selects(c))
+            .filter(|c| openai.selects(c.id))
             .map(|c| c.id)
             .collect();
         assert!(
@@ -258,6 +326,23 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_reference_profile_sets_every_threshold_the_schema_knows() {
+        let schema: serde_json::Value = serde_json::from_str(SCHEMA).unwrap();
+        let known = schema["properties"]["thresholds"]["properties"].as_object().unwrap();
+        let (_, text) = BUILT_IN.iter().find(|(n, _)| *n == "reference").unwrap();
+        let doc: serde_json::Value = serde_yaml::from_str(text).unwrap();
+        for key in known.keys() {
+            assert!(
+                doc["thresholds"].get(key).is_some(),
+                "reference.yaml must set thresholds.{key}: it is where the defaults are written"
+            );
+        }
+        let defaults = Thresholds::default();
+        assert_eq!(defaults.memory_limit, 1_000_000_000);
+        assert_eq!(defaults.ready_budget, Duration::from_secs(30));
     }
 
     #[test]
@@ -294,6 +379,6 @@ mod tests {
         let catalog = crate::checks::catalog();
         let sigterm = catalog.iter().find(|c| c.id == "probe.ready.sigterm").unwrap();
         let ready = catalog.iter().find(|c| c.id == "probe.ready.ok").unwrap();
-        assert!(!p.selects(sigterm) && p.selects(ready));
+        assert!(!p.selects(sigterm.id) && p.selects(ready.id));
     }
 }

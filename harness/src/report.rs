@@ -4,7 +4,10 @@
 
 use std::fmt::Write as _;
 
-use crate::check::Level;
+use gauntlet_formats::junit;
+use gauntlet_formats::markdown::cell;
+
+use crate::check::{Level, Verdict};
 use crate::runner::{Record, Records};
 
 /// A report writer: target name and verdicts in, file contents out.
@@ -20,10 +23,10 @@ fn sorted(records: &Records) -> Vec<Record> {
 /// How a verdict counts at a gate.
 fn gate(r: &Record) -> Gate {
     match (r.outcome, r.level) {
-        ("pass", _) => Gate::Passed,
-        ("fail", Level::Must) => Gate::Failed,
-        ("fail", Level::Should) => Gate::Warned,
-        _ => Gate::NotApplicable,
+        (Verdict::Pass, _) => Gate::Passed,
+        (Verdict::Fail, Level::Must) => Gate::Failed,
+        (Verdict::Fail, Level::Should) => Gate::Warned,
+        (Verdict::NotApplicable, _) => Gate::NotApplicable,
     }
 }
 
@@ -56,62 +59,34 @@ pub fn json_value(target: &str, records: &Records) -> serde_json::Value {
     })
 }
 
-/// JUnit XML: one testcase per check.
+/// JUnit XML: one testcase per check, classed by family.
 pub fn junit(target: &str, records: &Records) -> String {
-    let all = sorted(records);
-    let failures = all.iter().filter(|r| gate(r) == Gate::Failed).count();
-    let skipped =
-        all.iter().filter(|r| matches!(gate(r), Gate::Warned | Gate::NotApplicable)).count();
-    let time: f64 = all.iter().map(|r| r.seconds).sum();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"gauntlet\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\" time=\"{time:.3}\">",
-        all.len()
-    );
-    let _ = writeln!(
-        out,
-        "  <testsuite name=\"gauntlet {}\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\" time=\"{time:.3}\">",
-        escape(target),
-        all.len()
-    );
-    for r in &all {
-        let head = format!(
-            "    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\"",
-            r.family.name(),
-            escape(r.id),
-            r.seconds
-        );
-        match gate(r) {
-            Gate::Passed => {
-                let _ = writeln!(out, "{head}/>");
-            }
-            Gate::Failed => {
-                let _ = writeln!(
-                    out,
-                    "{head}>\n      <failure message=\"{}\">{}</failure>\n    </testcase>",
-                    escape(first_line(&r.detail)),
-                    escape(&r.detail)
-                );
-            }
-            Gate::Warned => {
-                let _ = writeln!(
-                    out,
-                    "{head}>\n      <skipped message=\"SHOULD failed: {}\"/>\n    </testcase>",
-                    escape(first_line(&r.detail))
-                );
-            }
-            Gate::NotApplicable => {
-                let _ = writeln!(
-                    out,
-                    "{head}>\n      <skipped message=\"{}\"/>\n    </testcase>",
-                    escape(first_line(&r.detail))
-                );
-            }
-        }
+    let cases = sorted(records)
+        .iter()
+        .map(|r| junit::Case {
+            classname: r.family.name().to_owned(),
+            name: r.id.to_owned(),
+            seconds: Some(r.seconds),
+            result: match gate(r) {
+                Gate::Passed => junit::CaseResult::Passed,
+                Gate::Failed => junit::CaseResult::Failed {
+                    message: first_line(&r.detail).to_owned(),
+                    body: Some(r.detail.clone()),
+                },
+                Gate::Warned => junit::CaseResult::Skipped {
+                    message: format!("SHOULD failed: {}", first_line(&r.detail)),
+                },
+                Gate::NotApplicable => {
+                    junit::CaseResult::Skipped { message: first_line(&r.detail).to_owned() }
+                }
+            },
+        })
+        .collect();
+    junit::Report {
+        name: "gauntlet".into(),
+        suites: vec![junit::Suite { name: format!("gauntlet {target}"), cases }],
     }
-    out.push_str("  </testsuite>\n</testsuites>\n");
-    out
+    .to_xml()
 }
 
 /// Markdown: a counts line and one table row per check.
@@ -135,34 +110,13 @@ pub fn markdown(target: &str, records: &Records) -> String {
             Gate::NotApplicable => "➖ not applicable",
         };
         let level = r.level.name();
-        let _ =
-            writeln!(out, "| `{}` | {level} | {outcome} | {} |", r.id, cell(first_line(&r.detail)));
+        let _ = writeln!(out, "| `{}` | {level} | {outcome} | {} |", r.id, cell(&r.detail));
     }
     out
 }
 
 fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or_default()
-}
-
-/// Escapes text for XML attributes and content.
-pub(crate) fn escape(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
-        .map(|c| match c {
-            '&' => "&amp;".to_owned(),
-            '<' => "&lt;".to_owned(),
-            '>' => "&gt;".to_owned(),
-            '"' => "&quot;".to_owned(),
-            '\'' => "&apos;".to_owned(),
-            c => c.to_string(),
-        })
-        .collect()
-}
-
-/// Makes text safe inside a Markdown table cell.
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
 }
 
 #[cfg(test)]
@@ -182,17 +136,17 @@ mod tests {
             seconds: 0.5,
         };
         Arc::new(Mutex::new(vec![
-            r("probe.b", Level::Must, "fail", "answered 500 <html> & \"quotes\""),
-            r("probe.a", Level::Must, "pass", "ok"),
-            r("probe.c", Level::Must, "not-applicable", "not applicable: no cluster"),
-            r("probe.d", Level::Should, "fail", "slow | very"),
+            r("probe.b", Level::Must, Verdict::Fail, "answered 500 <html> & \"quotes\""),
+            r("probe.a", Level::Must, Verdict::Pass, "ok"),
+            r("probe.c", Level::Must, Verdict::NotApplicable, "not applicable: no cluster"),
+            r("probe.d", Level::Should, Verdict::Fail, "slow | very"),
         ]))
     }
 
     #[test]
     fn junit_counts_and_escapes() {
         let xml = junit("process", &records());
-        assert!(xml.contains("tests=\"4\" failures=\"1\" skipped=\"2\""), "{xml}");
+        assert!(xml.contains("tests=\"4\" failures=\"1\" errors=\"0\" skipped=\"2\""), "{xml}");
         assert!(
             xml.contains(
                 "<failure message=\"answered 500 &lt;html&gt; &amp; &quot;quotes&quot;\">"

@@ -13,55 +13,48 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use gauntlet::image::ImageSpec;
-use gauntlet::target::{
-    ContainerConfig, ContainerTarget, KubeConfig, KubeTarget, ProcessConfig, ProcessTarget,
-};
-use gauntlet::{Profile, Target, checks, runner};
+use gauntlet::target::{OpenOptions, ProcessConfig, Spec};
+use gauntlet::{Profile, checks, runner};
 
 fn main() -> ExitCode {
-    // SAFETY: the first thing main does: no other thread runs yet.
-    let engine = unsafe { gauntlet::docker::prepare() };
+    if let Some(code) = gauntlet::docker::behind_shim() {
+        return code;
+    }
     let args = libtest_mimic::Arguments::from_args();
-    let config = ProcessConfig::locate().unwrap_or_else(|e| panic!("{e}"));
-    let mut targets: Vec<Arc<dyn Target>> =
-        vec![Arc::new(ProcessTarget::start(&config).unwrap_or_else(|e| panic!("{e}")))];
-    match engine {
+    let profile = Profile::default();
+    let mut specs = vec![Spec::Process];
+    match gauntlet::docker::connect() {
         Ok(_) if args.list => {}
         Ok(_) => {
-            let spec = ImageSpec::for_checkout(config.binary.clone(), config.model_dir.clone());
-            gauntlet::image::build(&spec).unwrap_or_else(|e| panic!("building the image: {e}"));
-            let container = ContainerTarget::start(&ContainerConfig::default())
-                .unwrap_or_else(|e| panic!("{e}"));
-            targets.push(Arc::new(container));
+            // The image of the binary under test, not one an earlier build left.
+            let config = ProcessConfig::locate().unwrap_or_else(|e| panic!("{e}"));
+            let image = ImageSpec::for_checkout(config.binary, config.model_dir);
+            gauntlet::image::build(&image).unwrap_or_else(|e| panic!("building the image: {e}"));
+            specs.push(Spec::Container(None));
         }
-        Err(why) if gauntlet::docker::in_ci() => panic!("CI=true and {why}"),
+        Err(why) if gauntlet::run::in_ci() => panic!("CI=true and {why}"),
         Err(why) => eprintln!("conformance: the container target does not run here: {why}"),
     }
-    let profile = Profile::default();
     match std::env::var("GAUNTLET_KUBE") {
         Ok(_) if args.list => {}
-        Ok(context) => {
-            let context = (context != "current").then_some(context);
-            let manifests =
-                profile.manifests.clone().expect("the reference profile names manifests");
-            let image =
-                std::env::var("GAUNTLET_KUBE_IMAGE").unwrap_or("gauntlet-service:dev".into());
-            let config = KubeConfig { image: Some(image), ..KubeConfig::new(context, manifests) };
-            gauntlet::docker::handle_interrupts();
-            targets.push(Arc::new(KubeTarget::start(&config).unwrap_or_else(|e| panic!("{e}"))));
-        }
+        Ok(context) => specs.push(Spec::Kube((context != "current").then_some(context))),
         Err(_) => eprintln!(
             "conformance: the kube target does not run here: not applicable: no cluster asked for \
              (GAUNTLET_KUBE=<context> runs it)"
         ),
     }
+    let options = OpenOptions {
+        image: Some(std::env::var("GAUNTLET_KUBE_IMAGE").unwrap_or("gauntlet-service:dev".into())),
+        gpus: false,
+    };
     let records = Arc::new(Mutex::new(Vec::new()));
-    let trials: Vec<_> = targets
-        .into_iter()
+    let trials: Vec<_> = specs
+        .iter()
+        .map(|spec| spec.open(&profile, &options).unwrap_or_else(|e| panic!("{spec}: {e}")))
         .flat_map(|target| runner::trials(target, &checks::catalog(), &profile, &records))
         .collect();
     assert!(!trials.is_empty(), "the catalog is empty");
     let code = libtest_mimic::run(&args, trials).exit_code();
-    gauntlet::docker::settle();
+    gauntlet::run::settle();
     code
 }

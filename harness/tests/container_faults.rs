@@ -1,8 +1,9 @@
 //! The runtime family and the container-side `manifest.*` checks proven able to
 //! fail, on containers of the reference image started with one fault each (or
-//! held against manifests with one fault each). A test binary of its own (libtest-mimic, as
-//! `conformance`) because the container target must be prepared at the start of
-//! `main`, before any thread runs. Without a Docker engine every trial is
+//! held against manifests with one fault each). A test binary of its own
+//! (libtest-mimic, as `conformance`): on an engine older than the API
+//! testcontainers speaks, `main` runs the trials in a child process behind an
+//! API shim (`gauntlet::docker::behind_shim`). Without a Docker engine every trial is
 //! ignored with the reason; in CI (`CI=true`) that is a failure instead.
 
 use std::path::Path;
@@ -15,8 +16,9 @@ use libtest_mimic::{Failed, Trial};
 
 /// Runs check `id` on a container started with `config`; it must fail saying `says`.
 fn proves(id: &str, config: &ContainerConfig, profile: &Profile, says: &str) -> Result<(), Failed> {
-    let target =
-        ContainerTarget::start(config).map_err(|e| format!("starting the container: {e}"))?;
+    let engine = gauntlet::docker::connect()?;
+    let target = ContainerTarget::start(&engine, config)
+        .map_err(|e| format!("starting the container: {e}"))?;
     let check = checks::catalog().into_iter().find(|c| c.id == id).ok_or("no such check")?;
     match check.judge(&target, profile) {
         Outcome::Fail(m) if m.contains(says) => Ok(()),
@@ -129,11 +131,8 @@ fn trials() -> Vec<Trial> {
         Trial::test(
             "the image run once without a GPU request reports no GPU (isolation's pass path)",
             || {
-                let engine = match gauntlet::docker::prepared() {
-                    Some(Ok(engine)) => engine,
-                    _ => return Err("no engine".into()),
-                };
-                let shot = gauntlet::docker::run_once(engine, "gauntlet-service:dev", &["gpu"])?;
+                let engine = gauntlet::docker::connect()?;
+                let shot = gauntlet::docker::run_once(&engine, "gauntlet-service:dev", &["gpu"])?;
                 assert_eq!(shot.exit_code, 0, "{shot:?}");
                 let verdict =
                     gauntlet::gpu::judge_isolation(shot.exit_code, &shot.stdout, &shot.stderr)?;
@@ -153,8 +152,10 @@ fn trials() -> Vec<Trial> {
 }
 
 fn main() -> ExitCode {
-    // SAFETY: the first thing main does: no other thread runs yet.
-    let engine = unsafe { gauntlet::docker::prepare() };
+    if let Some(code) = gauntlet::docker::behind_shim() {
+        return code;
+    }
+    let engine = gauntlet::docker::connect();
     let args = libtest_mimic::Arguments::from_args();
     let trials = match engine {
         Ok(_) => {
@@ -165,13 +166,13 @@ fn main() -> ExitCode {
                 Err(e) => panic!("gauntlet image: {e}"),
             }
         }
-        Err(why) if gauntlet::docker::in_ci() => panic!("CI=true and {why}"),
+        Err(why) if gauntlet::run::in_ci() => panic!("CI=true and {why}"),
         Err(why) => {
             eprintln!("container_faults: not run: {why}");
             trials().into_iter().map(|t| t.with_ignored_flag(true)).collect()
         }
     };
     let code = libtest_mimic::run(&args, trials).exit_code();
-    gauntlet::docker::settle();
+    gauntlet::run::settle();
     code
 }

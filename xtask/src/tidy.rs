@@ -7,7 +7,7 @@ use crate::util::project_root;
 /// Rust sources of the workspace's crates.
 fn rust_files() -> Vec<PathBuf> {
     let mut out = Vec::new();
-    for krate in ["service", "harness", "xtask"] {
+    for krate in ["service", "harness", "formats", "xtask"] {
         walk(&project_root().join(krate), &mut out);
     }
     out.sort();
@@ -86,4 +86,125 @@ fn openapi_document_is_valid_json_of_version_3_1() {
     ] {
         assert!(doc["paths"][path].is_object(), "schemas/openapi.json: document the route {path}");
     }
+}
+
+/// The top-level modules of the harness library (`harness/src`, less the
+/// binary's `main.rs` and `cli/`), each with the modules it names through
+/// `crate::`, outside its unit tests, and the first line that names each.
+fn harness_modules() -> Modules {
+    let src = project_root().join("harness/src");
+    let mut modules = Modules::default();
+    let mut files = Vec::new();
+    walk(&src, &mut files);
+    files.sort();
+    for path in files {
+        let rel = path.strip_prefix(&src).unwrap_or(&path);
+        let top = rel
+            .iter()
+            .next()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .trim_end_matches(".rs")
+            .to_owned();
+        if ["lib", "main", "cli"].contains(&top.as_str()) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        let uses = modules.entry(top.clone()).or_default();
+        for (n, line) in code.lines().enumerate() {
+            // Comments name modules without depending on them.
+            let mut rest = line.split("//").next().unwrap_or_default();
+            while let Some(at) = rest.find("crate::") {
+                rest = &rest[at + "crate::".len()..];
+                let name: String =
+                    rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                if name != top && !name.is_empty() && !uses.iter().any(|(m, _)| *m == name) {
+                    uses.push((name, format!("{}:{}", relative(&path), n + 1)));
+                }
+            }
+        }
+    }
+    modules
+}
+
+type Modules = std::collections::BTreeMap<String, Vec<(String, String)>>;
+
+/// Each cycle of `modules` once, as its shortest path from its smallest module
+/// back to it, every step with the line that makes it.
+fn cycles(modules: &Modules) -> Vec<String> {
+    let mut found = Vec::new();
+    for start in modules.keys() {
+        let mut paths: Vec<Vec<&str>> = vec![vec![start.as_str()]];
+        let mut seen = std::collections::BTreeSet::new();
+        'search: while !paths.is_empty() {
+            let mut next = Vec::new();
+            for path in paths {
+                let last = *path.last().unwrap_or(&"");
+                for (used, _) in modules.get(last).into_iter().flatten() {
+                    if used == start {
+                        if path.iter().all(|m| *m >= start.as_str()) {
+                            let mut cycle = path.clone();
+                            cycle.push(start);
+                            found.push(cycle);
+                        }
+                        break 'search;
+                    }
+                    if modules.contains_key(used) && seen.insert(used.as_str()) {
+                        let mut longer = path.clone();
+                        longer.push(used);
+                        next.push(longer);
+                    }
+                }
+            }
+            paths = next;
+        }
+    }
+    found
+        .iter()
+        .map(|cycle| {
+            let steps: Vec<String> = cycle
+                .windows(2)
+                .map(|w| {
+                    let at =
+                        modules[w[0]].iter().find(|(m, _)| m == w[1]).map(|(_, at)| at.as_str());
+                    format!("{} -> {} ({})", w[0], w[1], at.unwrap_or("?"))
+                })
+                .collect();
+            steps.join(", ")
+        })
+        .collect()
+}
+
+#[test]
+fn the_harness_library_has_no_module_cycle() {
+    let modules = harness_modules();
+    assert!(modules.contains_key("check") && modules.contains_key("target"), "{modules:?}");
+    let found = cycles(&modules);
+    assert!(
+        found.is_empty(),
+        "module cycles in harness/src (ARCHITECTURE.md draws the layers; move the item a lower \
+         module needs down to it):\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn a_cycle_is_found_once_with_the_lines_that_make_it() {
+    let uses = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+        list.iter().map(|(m, at)| (m.to_string(), at.to_string())).collect()
+    };
+    let modules: Modules = [
+        ("check".to_owned(), uses(&[("target", "check.rs:3")])),
+        ("target".to_owned(), uses(&[("run", "target.rs:5"), ("check", "target.rs:9")])),
+        ("run".to_owned(), uses(&[])),
+    ]
+    .into();
+    assert_eq!(cycles(&modules), ["check -> target (check.rs:3), target -> check (target.rs:9)"]);
+    let layered: Modules = [
+        ("check".to_owned(), uses(&[("target", "check.rs:3")])),
+        ("target".to_owned(), uses(&[("run", "target.rs:5")])),
+    ]
+    .into();
+    assert!(cycles(&layered).is_empty());
 }

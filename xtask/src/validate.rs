@@ -371,7 +371,7 @@ fn markdown(results: &[StepResult], total: Duration) -> String {
         "## cargo xtask validate\n\n| step | outcome | duration | note |\n| --- | --- | --- | --- |\n",
     );
     for r in results {
-        let note = r.outcome.note().lines().next().unwrap_or_default().replace('|', "\\|");
+        let note = gauntlet_formats::markdown::cell(r.outcome.note());
         let _ = writeln!(
             out,
             "| {} | {} | {:.1}s | {note} |",
@@ -416,58 +416,38 @@ fn write_reports(
         "steps": steps,
     });
     std::fs::write(dir.join("validate.json"), serde_json::to_string_pretty(&json)? + "\n")?;
-    std::fs::write(dir.join("validate.xml"), junit(results, total))?;
+    std::fs::write(dir.join("validate.xml"), junit(results))?;
     std::fs::write(dir.join("validate.md"), markdown)?;
     Ok(())
 }
 
 /// One testsuite, one testcase a step: failed steps carry `<failure>`, steps
 /// that did not run `<skipped>` with the reason.
-fn junit(results: &[StepResult], total: Duration) -> String {
-    let count = |f: fn(&Outcome) -> bool| results.iter().filter(|r| f(&r.outcome)).count();
-    let failures = count(|o| matches!(o, Outcome::Failed(_)));
-    let skipped = count(|o| matches!(o, Outcome::NotApplicable(_) | Outcome::Skipped));
-    let mut out = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"cargo xtask validate\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\" time=\"{:.1}\">\n  <testsuite name=\"validate\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\" time=\"{:.1}\">\n",
-        results.len(),
-        total.as_secs_f64(),
-        results.len(),
-        total.as_secs_f64()
-    );
-    for r in results {
-        let _ = write!(
-            out,
-            "    <testcase classname=\"validate\" name=\"{}\" time=\"{:.1}\"",
-            r.name,
-            r.took.as_secs_f64()
-        );
-        match &r.outcome {
-            Outcome::Passed(_) => out.push_str("/>\n"),
-            Outcome::Failed(why) => {
-                let _ = write!(out, ">\n      <failure message=\"{}\"/>\n    </testcase>\n", escape(why));
-            }
-            Outcome::NotApplicable(why) => {
-                let _ = write!(
-                    out,
-                    ">\n      <skipped message=\"not applicable: {}\"/>\n    </testcase>\n",
-                    escape(why)
-                );
-            }
-            Outcome::Skipped => {
-                out.push_str(">\n      <skipped message=\"not selected, or after a failed step\"/>\n    </testcase>\n")
-            }
-        }
+fn junit(results: &[StepResult]) -> String {
+    use gauntlet_formats::junit::{Case, CaseResult, Report, Suite};
+    let cases = results
+        .iter()
+        .map(|r| Case {
+            classname: "validate".into(),
+            name: r.name.to_owned(),
+            seconds: Some(r.took.as_secs_f64()),
+            result: match &r.outcome {
+                Outcome::Passed(_) => CaseResult::Passed,
+                Outcome::Failed(why) => CaseResult::Failed { message: why.clone(), body: None },
+                Outcome::NotApplicable(why) => {
+                    CaseResult::Skipped { message: format!("not applicable: {why}") }
+                }
+                Outcome::Skipped => {
+                    CaseResult::Skipped { message: "not selected, or after a failed step".into() }
+                }
+            },
+        })
+        .collect();
+    Report {
+        name: "cargo xtask validate".into(),
+        suites: vec![Suite { name: "validate".into(), cases }],
     }
-    out.push_str("  </testsuite>\n</testsuites>\n");
-    out
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\n', "&#10;")
+    .to_xml()
 }
 
 #[cfg(test)]
@@ -521,10 +501,10 @@ mod tests {
 
     #[test]
     fn junit_fails_failed_steps_and_skips_the_rest_with_the_reason() {
-        let xml = junit(&results(), Duration::from_secs(7));
-        assert!(xml.contains("tests=\"5\" failures=\"1\" skipped=\"2\""), "{xml}");
+        let xml = junit(&results());
+        assert!(xml.contains("tests=\"5\" failures=\"1\" errors=\"0\" skipped=\"2\""), "{xml}");
         assert!(
-            xml.contains("<testcase classname=\"validate\" name=\"fmt\" time=\"1.2\"/>"),
+            xml.contains("<testcase classname=\"validate\" name=\"fmt\" time=\"1.200\"/>"),
             "{xml}"
         );
         assert!(

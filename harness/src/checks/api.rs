@@ -3,10 +3,11 @@
 
 use serde_json::{Value, json};
 
-use crate::check::{Capability, Check, Family, Level, Outcome};
+use crate::check;
+use crate::check::{Check, Outcome};
 use crate::http::{client, clip, get_json, post_json};
 use crate::profile::Profile;
-use crate::target::Target;
+use crate::target::Http;
 
 const OPENAPI: &str = include_str!("../../../schemas/openapi.json");
 const OPENAI_RESPONSE: &str =
@@ -28,68 +29,54 @@ const REQUIRED_SERIES: &[&str] = &[
 ];
 
 pub(super) const CHECKS: &[Check] = &[
-    Check {
+    check! {
         id: "api.embeddings.schema",
-        family: Family::Api,
-        level: Level::Must,
+        family: Api,
+        level: Must,
         description: "POST /v1/embeddings answers per the OpenAI response schema, for float and base64 encodings",
-        needs: &[Capability::Http],
-        exclusive: false,
-        run: openai_schema,
+        run: |profile, http: Http| openai_schema(http, profile),
     },
-    Check {
+    check! {
         id: "api.embed.schema",
-        family: Family::Api,
-        level: Level::Must,
+        family: Api,
+        level: Must,
         description: "POST /embed answers per the TEI response schema",
-        needs: &[Capability::Http],
-        exclusive: false,
-        run: tei_schema,
+        run: |profile, http: Http| tei_schema(http, profile),
     },
-    Check {
+    check! {
         id: "api.health.schema",
-        family: Family::Api,
-        level: Level::Must,
+        family: Api,
+        level: Must,
         description: "the startup, readiness and liveness probes answer per the health schema",
-        needs: &[Capability::Http],
-        exclusive: false,
-        run: health_schema,
+        run: |profile, http: Http| health_schema(http, profile),
     },
-    Check {
+    check! {
         id: "api.errors.schema",
-        family: Family::Api,
-        level: Level::Must,
+        family: Api,
+        level: Must,
         description: "bad requests, unknown routes and wrong methods get a 4xx JSON error per the error schema",
-        needs: &[Capability::Http],
-        exclusive: false,
-        run: errors_schema,
+        run: |profile, http: Http| errors_schema(http, profile),
     },
-    Check {
+    check! {
         id: "api.info.schema",
-        family: Family::Api,
-        level: Level::Must,
+        family: Api,
+        level: Must,
         description: "GET /info answers per the info schema (model, dimension, device, version, limits)",
-        needs: &[Capability::Http],
-        exclusive: false,
-        run: info_schema,
+        run: |profile, http: Http| info_schema(http, profile),
     },
-    Check {
+    check! {
         id: "api.metrics.series",
-        family: Family::Api,
-        level: Level::Must,
+        family: Api,
+        level: Must,
         description: "GET /metrics parses as Prometheus text and carries the required series",
-        needs: &[Capability::Http],
-        exclusive: false,
-        run: metrics_series,
+        run: |profile, http: Http| metrics_series(http, profile),
     },
-    Check {
+    check! {
         id: "api.openapi.matches",
-        family: Family::Api,
-        level: Level::Must,
+        family: Api,
+        level: Must,
         description: "GET /openapi.json serves exactly schemas/openapi.json",
-        needs: &[Capability::Http],
-        exclusive: false,
-        run: openapi_matches,
+        run: |profile, http: Http| openapi_matches(http, profile),
     },
 ];
 
@@ -124,8 +111,8 @@ fn expect_valid(
     validate(schema, body).map_err(|e| format!("{what} breaks its schema: {e}"))
 }
 
-fn openai_schema(target: &dyn Target, _: &Profile) -> Outcome {
-    let url = format!("{}/v1/embeddings", target.base_url());
+fn openai_schema(http: Http<'_>, _: &Profile) -> Outcome {
+    let url = format!("{}/v1/embeddings", http.base_url());
     let requests = [
         json!({"input": "One sentence."}),
         json!({"input": ["Two", "sentences."]}),
@@ -148,8 +135,8 @@ fn openai_schema(target: &dyn Target, _: &Profile) -> Outcome {
     Outcome::Pass(format!("{} requests answered per the schema", requests.len()))
 }
 
-fn tei_schema(target: &dyn Target, _: &Profile) -> Outcome {
-    let url = format!("{}/embed", target.base_url());
+fn tei_schema(http: Http<'_>, _: &Profile) -> Outcome {
+    let url = format!("{}/embed", http.base_url());
     match post_json(&url, &json!({"inputs": ["One", "two"]}))
         .and_then(|(status, body)| expect_valid("POST /embed", TEI_RESPONSE, status, &body, 200))
     {
@@ -158,13 +145,12 @@ fn tei_schema(target: &dyn Target, _: &Profile) -> Outcome {
     }
 }
 
-fn health_schema(target: &dyn Target, profile: &Profile) -> Outcome {
+fn health_schema(http: Http<'_>, profile: &Profile) -> Outcome {
     let paths = ["/health/startup", profile.readiness_path.as_str(), "/health/live"];
     for path in paths {
-        let result =
-            get_json(&format!("{}{path}", target.base_url())).and_then(|(status, body)| {
-                expect_valid(&format!("GET {path}"), HEALTH, status, &body, 200)
-            });
+        let result = get_json(&format!("{}{path}", http.base_url())).and_then(|(status, body)| {
+            expect_valid(&format!("GET {path}"), HEALTH, status, &body, 200)
+        });
         if let Err(e) = result {
             return Outcome::Fail(e);
         }
@@ -251,11 +237,11 @@ pub(super) fn send_bad_request(
     Ok((status, text))
 }
 
-fn errors_schema(target: &dyn Target, _: &Profile) -> Outcome {
-    let http = client();
+fn errors_schema(http: Http<'_>, _: &Profile) -> Outcome {
+    let agent = client();
     for bad in BAD_REQUESTS {
         let what = bad.what;
-        let (status, text) = match send_bad_request(&http, target.base_url(), bad) {
+        let (status, text) = match send_bad_request(&agent, http.base_url(), bad) {
             Ok(answer) => answer,
             Err(e) => return Outcome::Fail(e),
         };
@@ -286,8 +272,8 @@ fn errors_schema(target: &dyn Target, _: &Profile) -> Outcome {
     ))
 }
 
-fn info_schema(target: &dyn Target, _: &Profile) -> Outcome {
-    match get_json(&format!("{}/info", target.base_url()))
+fn info_schema(http: Http<'_>, _: &Profile) -> Outcome {
+    match get_json(&format!("{}/info", http.base_url()))
         .and_then(|(status, body)| expect_valid("GET /info", INFO, status, &body, 200))
     {
         Ok(()) => Outcome::Pass("GET /info answered per the schema".into()),
@@ -295,8 +281,8 @@ fn info_schema(target: &dyn Target, _: &Profile) -> Outcome {
     }
 }
 
-fn metrics_series(target: &dyn Target, _: &Profile) -> Outcome {
-    let response = match client().get(format!("{}/metrics", target.base_url())).send() {
+fn metrics_series(http: Http<'_>, _: &Profile) -> Outcome {
+    let response = match client().get(format!("{}/metrics", http.base_url())).send() {
         Ok(r) => r,
         Err(e) => return Outcome::Fail(format!("GET /metrics: {e}")),
     };
@@ -356,9 +342,9 @@ pub fn parse_prometheus(text: &str) -> Result<Vec<String>, String> {
     Ok(names)
 }
 
-fn openapi_matches(target: &dyn Target, _: &Profile) -> Outcome {
+fn openapi_matches(http: Http<'_>, _: &Profile) -> Outcome {
     let committed: Value = serde_json::from_str(OPENAPI).expect("schemas/openapi.json is JSON");
-    match get_json(&format!("{}/openapi.json", target.base_url())) {
+    match get_json(&format!("{}/openapi.json", http.base_url())) {
         Ok((200, served)) if served == committed => {
             Outcome::Pass("served /openapi.json equals schemas/openapi.json".into())
         }

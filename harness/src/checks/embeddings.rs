@@ -2,56 +2,47 @@
 
 use serde_json::{Value, json};
 
-use crate::check::{Capability, Check, Family, Level, Outcome};
+use crate::check;
+use crate::check::{Check, Outcome};
 use crate::http::{get_json, post_json};
 use crate::profile::Profile;
-use crate::target::Target;
+use crate::target::Http;
 
 pub(super) const CHECKS: &[Check] = &[
-    Check {
+    check! {
         id: "embeddings.unit-norm",
-        family: Family::Embeddings,
-        level: Level::Must,
+        family: Embeddings,
+        level: Must,
         description: "every vector from /v1/embeddings has length 1 within 1e-4",
-        needs: &[Capability::Http],
-        exclusive: false,
-        run: unit_norm,
+        run: |profile, http: Http| unit_norm(http, profile),
     },
-    Check {
+    check! {
         id: "embeddings.determinism",
-        family: Family::Embeddings,
-        level: Level::Must,
+        family: Embeddings,
+        level: Must,
         description: "the same input twice gives the same vector (cosine >= 0.9999)",
-        needs: &[Capability::Http],
-        exclusive: false,
-        run: determinism,
+        run: |profile, http: Http| determinism(http, profile),
     },
-    Check {
+    check! {
         id: "embeddings.batch-invariance",
-        family: Family::Embeddings,
-        level: Level::Must,
+        family: Embeddings,
+        level: Must,
         description: "a sentence alone and inside a batch agree (cosine >= 0.9999)",
-        needs: &[Capability::Http],
-        exclusive: false,
-        run: batch_invariance,
+        run: |profile, http: Http| batch_invariance(http, profile),
     },
-    Check {
+    check! {
         id: "embeddings.semantic",
-        family: Family::Embeddings,
-        level: Level::Must,
+        family: Embeddings,
+        level: Must,
         description: "a paraphrase pair is closer than an unrelated pair, by at least 0.2 in cosine",
-        needs: &[Capability::Http],
-        exclusive: false,
-        run: semantic,
+        run: |profile, http: Http| semantic(http, profile),
     },
-    Check {
+    check! {
         id: "embeddings.dimension",
-        family: Family::Embeddings,
-        level: Level::Must,
+        family: Embeddings,
+        level: Must,
         description: "every vector has the dimension GET /info reports",
-        needs: &[Capability::Http],
-        exclusive: false,
-        run: dimension,
+        run: |profile, http: Http| dimension(http, profile),
     },
 ];
 
@@ -62,8 +53,8 @@ const SENTENCES: [&str; 3] = [
 ];
 
 /// Embeds `inputs` through `/v1/embeddings`; `Err` is the failure message.
-fn embed(target: &dyn Target, inputs: &[&str]) -> Result<Vec<Vec<f64>>, String> {
-    let url = format!("{}/v1/embeddings", target.base_url());
+fn embed(http: Http<'_>, inputs: &[&str]) -> Result<Vec<Vec<f64>>, String> {
+    let url = format!("{}/v1/embeddings", http.base_url());
     let (status, body) = post_json(&url, &json!({ "input": inputs }))?;
     if status != 200 {
         return Err(format!("/v1/embeddings answered {status}: {body}"));
@@ -90,8 +81,8 @@ fn cosine(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>() / (norm(a) * norm(b))
 }
 
-fn unit_norm(target: &dyn Target, _: &Profile) -> Outcome {
-    let vectors = match embed(target, &SENTENCES) {
+fn unit_norm(http: Http<'_>, _: &Profile) -> Outcome {
+    let vectors = match embed(http, &SENTENCES) {
         Ok(v) => v,
         Err(e) => return Outcome::Fail(e),
     };
@@ -102,8 +93,8 @@ fn unit_norm(target: &dyn Target, _: &Profile) -> Outcome {
     }
 }
 
-fn determinism(target: &dyn Target, _: &Profile) -> Outcome {
-    let (a, b) = match (embed(target, &SENTENCES[..1]), embed(target, &SENTENCES[..1])) {
+fn determinism(http: Http<'_>, _: &Profile) -> Outcome {
+    let (a, b) = match (embed(http, &SENTENCES[..1]), embed(http, &SENTENCES[..1])) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => return Outcome::Fail(e),
     };
@@ -117,14 +108,14 @@ fn determinism(target: &dyn Target, _: &Profile) -> Outcome {
     }
 }
 
-fn batch_invariance(target: &dyn Target, _: &Profile) -> Outcome {
-    let batch = match embed(target, &SENTENCES) {
+fn batch_invariance(http: Http<'_>, _: &Profile) -> Outcome {
+    let batch = match embed(http, &SENTENCES) {
         Ok(v) => v,
         Err(e) => return Outcome::Fail(e),
     };
     let mut worst = f64::INFINITY;
     for (sentence, in_batch) in SENTENCES.iter().zip(&batch) {
-        let alone = match embed(target, &[sentence]) {
+        let alone = match embed(http, &[sentence]) {
             Ok(v) => v,
             Err(e) => return Outcome::Fail(e),
         };
@@ -140,13 +131,13 @@ fn batch_invariance(target: &dyn Target, _: &Profile) -> Outcome {
     Outcome::Pass(format!("lowest cosine alone vs batched {worst:.7}"))
 }
 
-fn semantic(target: &dyn Target, _: &Profile) -> Outcome {
+fn semantic(http: Http<'_>, _: &Profile) -> Outcome {
     let pair = [
         "A man is playing a guitar.",
         "A man plays the guitar.",
         "The stock market fell sharply today.",
     ];
-    let v = match embed(target, &pair) {
+    let v = match embed(http, &pair) {
         Ok(v) => v,
         Err(e) => return Outcome::Fail(e),
     };
@@ -162,8 +153,8 @@ fn semantic(target: &dyn Target, _: &Profile) -> Outcome {
     }
 }
 
-fn dimension(target: &dyn Target, _: &Profile) -> Outcome {
-    let info = match get_json(&format!("{}/info", target.base_url())) {
+fn dimension(http: Http<'_>, _: &Profile) -> Outcome {
+    let info = match get_json(&format!("{}/info", http.base_url())) {
         Ok((200, info)) => info,
         Ok((status, _)) => {
             return Outcome::NotApplicable(format!("not applicable: GET /info answered {status}"));
@@ -173,7 +164,7 @@ fn dimension(target: &dyn Target, _: &Profile) -> Outcome {
     let Some(want) = info["dimension"].as_u64() else {
         return Outcome::NotApplicable("not applicable: GET /info reports no `dimension`".into());
     };
-    let vectors = match embed(target, &SENTENCES) {
+    let vectors = match embed(http, &SENTENCES) {
         Ok(v) => v,
         Err(e) => return Outcome::Fail(e),
     };

@@ -7,29 +7,26 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use serde_json::{Value, json};
 
-use crate::check::{Capability, Check, Family, Level, Outcome};
+use crate::check;
+use crate::check::{Check, Outcome};
 use crate::http::{client, clip, get_json};
 use crate::profile::Profile;
-use crate::target::Target;
+use crate::target::Http;
 
 pub(super) const CHECKS: &[Check] = &[
-    Check {
+    check! {
         id: "fuzz.openai.bodies",
-        family: Family::Fuzz,
-        level: Level::Must,
+        family: Fuzz,
+        level: Must,
         description: "generated bodies at POST /v1/embeddings never get a 5xx or a non-JSON error",
-        needs: &[Capability::Http],
-        exclusive: false,
-        run: |t, p| fuzz(t, p, "/v1/embeddings", "input"),
+        run: |profile, http: Http| fuzz(http, profile, "/v1/embeddings", "input"),
     },
-    Check {
+    check! {
         id: "fuzz.tei.bodies",
-        family: Family::Fuzz,
-        level: Level::Must,
+        family: Fuzz,
+        level: Must,
         description: "generated bodies at POST /embed never get a 5xx or a non-JSON error",
-        needs: &[Capability::Http],
-        exclusive: false,
-        run: |t, p| fuzz(t, p, "/embed", "inputs"),
+        run: |profile, http: Http| fuzz(http, profile, "/embed", "inputs"),
     },
 ];
 
@@ -74,7 +71,7 @@ fn seed() -> u64 {
     })
 }
 
-fn fuzz(target: &dyn Target, profile: &Profile, route: &str, field: &'static str) -> Outcome {
+fn fuzz(http: Http<'_>, profile: &Profile, route: &str, field: &'static str) -> Outcome {
     let seed = seed();
     let seed_bytes: Vec<u8> = seed.to_le_bytes().iter().copied().cycle().take(32).collect();
     let config = Config {
@@ -84,10 +81,10 @@ fn fuzz(target: &dyn Target, profile: &Profile, route: &str, field: &'static str
     };
     let mut runner =
         TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes));
-    let url = format!("{}{route}", target.base_url());
-    let http = client();
+    let url = format!("{}{route}", http.base_url());
+    let agent = client();
     let result = runner.run(&bodies(field), |body| {
-        let response = http
+        let response = agent
             .post(&url)
             .header("content-type", "application/json")
             .body(body)
@@ -120,7 +117,7 @@ fn fuzz(target: &dyn Target, profile: &Profile, route: &str, field: &'static str
             "POST {route}: {detail} (replay with GAUNTLET_FUZZ_SEED={seed})"
         ));
     }
-    match get_json(&format!("{}/health/live", target.base_url())) {
+    match get_json(&format!("{}/health/live", http.base_url())) {
         Ok((200, _)) => Outcome::Pass(format!(
             "{} generated bodies, each a 2xx or a 4xx JSON error; still live (seed {seed})",
             profile.thresholds.fuzz_cases

@@ -1,17 +1,20 @@
 //! Family `gpu`: the service reaches the GPU and really runs the model there.
-//! Every check first asks this host's NVML; where it cannot load or sees no
-//! GPU, the check is not applicable with that reason and never passes. The
-//! judgements live in [`crate::gpu`], tested on reports recorded on a real GPU.
+//! The checks that read the host's NVML need the service on the harness's host
+//! (`same-host`); where NVML cannot load or sees no GPU they are not applicable
+//! with that reason and never pass. The checks that only speak HTTP judge what
+//! the service answers, on any target: a remote GPU server checked from a CPU
+//! runner is judged on its answers. The judgements live in [`crate::gpu`],
+//! tested on reports recorded on a real GPU.
 
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::check::{Capability, Check, Family, Level, Outcome};
+use crate::check;
+use crate::check::{Check, Outcome};
 use crate::gpu::{self, GpuReport, Verdict};
 use crate::http::{get_json, post_json};
-use crate::profile::Profile;
-use crate::target::Target;
+use crate::target::{ClusterView, ContainerView, Http, SameHost, Spawner};
 
 /// The CPU reference vectors (sentence-transformers on the CPU).
 const EXPECTED: &str = include_str!("../../../fixtures/embeddings/expected.json");
@@ -24,95 +27,89 @@ const AGREEMENT: f64 = 0.999;
 const MODEL_BYTES: u64 = 64 << 20;
 
 pub(super) const CHECKS: &[Check] = &[
-    Check {
+    check! {
         id: "gpu.host.nvml",
-        family: Family::Gpu,
-        level: Level::Must,
+        family: Gpu,
+        level: Must,
         description: "NVML loads on the host the service runs on and reports at least one GPU, with driver and CUDA versions",
-        needs: &[Capability::Signals],
-        exclusive: false,
-        run: |_, _| with_host(|host| gpu::judge_host(&host)),
+        run: |_profile, host: SameHost| with_gpu(host, |report| gpu::judge_host(&report)),
     },
-    Check {
+    check! {
         id: "gpu.service.visible",
-        family: Family::Gpu,
-        level: Level::Must,
+        family: Gpu,
+        level: Must,
         description: "the service's /gpu sees the same GPUs as the host, matched by UUID",
-        needs: &[Capability::Http, Capability::Signals],
-        exclusive: false,
-        run: |t, _| with_host(|host| gpu::judge_same_gpus(&host, &service_report(t)?)),
+        run: |_profile, http: Http, host: SameHost| {
+            with_gpu(host, |report| gpu::judge_same_gpus(&report, &service_report(http)?))
+        },
     },
-    Check {
+    check! {
         id: "gpu.container.isolated",
-        family: Family::Gpu,
-        level: Level::Must,
+        family: Gpu,
+        level: Must,
         description: "the image run without a GPU request reaches no GPU: its `gpu` report lists none, or the CUDA build cannot load without the driver's libcuda",
-        needs: &[Capability::Container],
-        exclusive: false,
-        run: isolated,
+        run: |_profile, container: &dyn ContainerView, host: SameHost| isolated(container, host),
     },
-    Check {
+    check! {
         id: "gpu.inference.device",
-        family: Family::Gpu,
-        level: Level::Must,
+        family: Gpu,
+        level: Must,
         description: "GET /info says the model runs on a CUDA device (`cuda:N`), with no fallback to the CPU",
-        needs: &[Capability::Http],
-        exclusive: false,
-        run: |t, _| with_host(|_| on_cuda(t)),
+        run: |_profile, http: Http| verdict(on_cuda(http)),
     },
-    Check {
+    check! {
         id: "gpu.inference.memory",
-        family: Family::Gpu,
-        level: Level::Must,
+        family: Gpu,
+        level: Must,
         description: "a fresh instance's process holds GPU memory once the model is loaded, and its GPU's memory in use grew by as much",
-        needs: &[Capability::Http, Capability::Signals],
         exclusive: true,
-        run: memory,
+        run: |_profile, signals: &dyn Spawner, host: SameHost| memory(signals, host),
     },
-    Check {
+    check! {
         id: "gpu.inference.matches-cpu",
-        family: Family::Gpu,
-        level: Level::Must,
+        family: Gpu,
+        level: Must,
         description: "vectors computed on the GPU agree with the CPU reference vectors at cosine >= 0.999",
-        needs: &[Capability::Http],
-        exclusive: false,
-        run: |t, _| with_host(|_| agreement(t)),
+        run: |_profile, http: Http| verdict(agreement(http)),
     },
-    Check {
+    check! {
         id: "gpu.kube.devices",
-        family: Family::Gpu,
-        level: Level::Must,
+        family: Gpu,
+        level: Must,
         description: "the pod's nvidia.com/gpu limit is set and its /gpu shows exactly that many GPUs",
-        needs: &[Capability::Http, Capability::Kube],
-        exclusive: false,
-        run: kube_devices,
+        run: |_profile, http: Http, cluster: &dyn ClusterView| kube_devices(http, cluster),
     },
-    Check {
+    check! {
         id: "gpu.throughput.batch",
-        family: Family::Gpu,
-        level: Level::Should,
+        family: Gpu,
+        level: Should,
         description: "batches of 32 sentences on the GPU for 3 s: embeddings per second reported",
-        needs: &[Capability::Http],
         exclusive: true,
-        run: |t, _| with_host(|_| throughput(t)),
+        run: |_profile, http: Http| verdict(throughput(http)),
     },
 ];
 
-/// Runs `judge` when this host has a GPU; not applicable, with the reason, when not.
-fn with_host(judge: impl FnOnce(GpuReport) -> Verdict) -> Outcome {
-    let host = gpu::host_report();
-    if let Some(why) = host.no_gpu() {
+/// Runs `judge` on the report of the host the service runs on, when it has a
+/// GPU; not applicable, with the reason, when not.
+fn with_gpu(host: SameHost, judge: impl FnOnce(GpuReport) -> Verdict) -> Outcome {
+    let report = host.gpu_report();
+    if let Some(why) = report.no_gpu() {
         return Outcome::NotApplicable(format!("not applicable: {why}"));
     }
-    match judge(host) {
+    verdict(judge(report))
+}
+
+/// A judgement as an outcome.
+fn verdict(judged: Verdict) -> Outcome {
+    match judged {
         Ok(evidence) => Outcome::Pass(evidence),
         Err(why) => Outcome::Fail(why),
     }
 }
 
 /// `GET /gpu`, parsed.
-fn service_report(target: &dyn Target) -> Result<GpuReport, String> {
-    let url = format!("{}/gpu", target.base_url());
+fn service_report(http: Http<'_>) -> Result<GpuReport, String> {
+    let url = format!("{}/gpu", http.base_url());
     match get_json(&url)? {
         (200, body) => {
             serde_json::from_value(body).map_err(|e| format!("GET /gpu: not a GPU report ({e})"))
@@ -122,8 +119,8 @@ fn service_report(target: &dyn Target) -> Result<GpuReport, String> {
 }
 
 /// Passes when `/info` names a CUDA device.
-fn on_cuda(target: &dyn Target) -> Verdict {
-    let (status, info) = get_json(&format!("{}/info", target.base_url()))?;
+fn on_cuda(http: Http<'_>) -> Verdict {
+    let (status, info) = get_json(&format!("{}/info", http.base_url()))?;
     if status != 200 {
         return Err(format!("GET /info answered {status}"));
     }
@@ -138,9 +135,8 @@ fn on_cuda(target: &dyn Target) -> Verdict {
     Err(format!("the model runs on `{device}`, not on a CUDA device{fallback}"))
 }
 
-fn isolated(target: &dyn Target, _: &Profile) -> Outcome {
-    with_host(|_| {
-        let container = target.container().ok_or("no container")?;
+fn isolated(container: &dyn ContainerView, host: SameHost) -> Outcome {
+    with_gpu(host, |_| {
         if !container.gpus_requested() {
             return Err(
                 "the container target was started without --gpus: nothing to isolate from; \
@@ -153,25 +149,23 @@ fn isolated(target: &dyn Target, _: &Profile) -> Outcome {
     })
 }
 
-fn memory(target: &dyn Target, _: &Profile) -> Outcome {
-    with_host(|before| {
-        let fresh = target
-            .spawn_private()
-            .ok_or("this target cannot start a fresh instance")?
-            .map_err(|e| format!("starting a fresh instance: {e}"))?;
+fn memory(signals: &dyn Spawner, host: SameHost) -> Outcome {
+    with_gpu(host, |before| {
+        let fresh =
+            signals.spawn_private().map_err(|e| format!("starting a fresh instance: {e}"))?;
         let pid = fresh.host_pid().ok_or("the fresh instance's host pid is unknown")?;
         let tree = gpu::process_tree(pid);
-        gpu::judge_memory_growth(&before, &gpu::host_report(), &tree, MODEL_BYTES)
+        gpu::judge_memory_growth(&before, &host.gpu_report(), &tree, MODEL_BYTES)
     })
 }
 
-fn agreement(target: &dyn Target) -> Verdict {
-    on_cuda(target)?;
+fn agreement(http: Http<'_>) -> Verdict {
+    on_cuda(http)?;
     let expected: Value = serde_json::from_str(EXPECTED).map_err(|e| e.to_string())?;
     let items = expected["items"].as_array().ok_or("expected.json has no items")?;
     let texts: Vec<&str> = items.iter().filter_map(|i| i["text"].as_str()).collect();
     let (status, answer) =
-        post_json(&format!("{}/v1/embeddings", target.base_url()), &json!({ "input": texts }))?;
+        post_json(&format!("{}/v1/embeddings", http.base_url()), &json!({ "input": texts }))?;
     if status != 200 {
         return Err(format!("POST /v1/embeddings answered {status}: {answer}"));
     }
@@ -199,31 +193,24 @@ fn agreement(target: &dyn Target) -> Verdict {
     gpu::judge_agreement(&pairs, AGREEMENT)
 }
 
-fn kube_devices(target: &dyn Target, _: &Profile) -> Outcome {
-    let Some(cluster) = target.cluster() else {
-        return Outcome::NotApplicable("not applicable: no cluster".into());
-    };
-    let verdict = cluster.pods().and_then(|pods| {
+fn kube_devices(http: Http<'_>, cluster: &dyn ClusterView) -> Outcome {
+    verdict(cluster.pods().and_then(|pods| {
         let limit = pods.iter().find_map(|pod| {
             pod.spec.as_ref()?.containers.iter().find_map(|c| {
                 let quantity = c.resources.as_ref()?.limits.as_ref()?.get("nvidia.com/gpu")?;
                 quantity.0.parse::<u64>().ok()
             })
         });
-        gpu::judge_gpu_count(limit, &service_report(target)?)
-    });
-    match verdict {
-        Ok(evidence) => Outcome::Pass(evidence),
-        Err(why) => Outcome::Fail(why),
-    }
+        gpu::judge_gpu_count(limit, &service_report(http)?)
+    }))
 }
 
-fn throughput(target: &dyn Target) -> Verdict {
-    let device = on_cuda(target)?;
+fn throughput(http: Http<'_>) -> Verdict {
+    let device = on_cuda(http)?;
     let batch: Vec<String> = (0..32)
         .map(|i| format!("Sentence number {i} about a guitar, a report and the sea."))
         .collect();
-    let url = format!("{}/v1/embeddings", target.base_url());
+    let url = format!("{}/v1/embeddings", http.base_url());
     let body = json!({ "input": batch });
     let started = Instant::now();
     let mut embedded = 0usize;

@@ -4,96 +4,72 @@
 //! environment or history. Judged on [`ImageFacts`], so recorded inspect output
 //! proves the logic as well as live images do.
 
-use crate::check::{Capability, Check, Family, Level, Outcome};
-use crate::image::ImageFacts;
+use crate::check;
+use crate::check::{Check, Outcome};
+use crate::image::{ImageFacts, REQUIRED_LABELS};
 use crate::profile::Profile;
-use crate::target::{ImageView, Target};
-
-/// Labels every image must carry (OCI image spec annotations).
-pub const REQUIRED_LABELS: &[&str] = &[
-    "org.opencontainers.image.source",
-    "org.opencontainers.image.version",
-    "org.opencontainers.image.revision",
-    "org.opencontainers.image.created",
-];
+use crate::target::ImageView;
 
 /// Programs that make an entrypoint need a shell.
 const SHELLS: &[&str] = &["sh", "bash", "ash", "dash", "zsh", "busybox"];
 
 pub(super) const CHECKS: &[Check] = &[
-    Check {
+    check! {
         id: "image.user.non-root",
-        family: Family::Image,
-        level: Level::Must,
+        family: Image,
+        level: Must,
         description: "USER is a numeric uid (and gid) other than 0",
-        needs: &[Capability::Image],
-        exclusive: false,
-        run: |t, _| with_facts(t, |_, f| non_root(f)),
+        run: |_profile, image: &dyn ImageView| with_facts(image, |_, f| non_root(f)),
     },
-    Check {
+    check! {
         id: "image.entrypoint.no-shell",
-        family: Family::Image,
-        level: Level::Must,
+        family: Image,
+        level: Must,
         description: "the entrypoint is an exec-form program that exists in the image and is not a shell",
-        needs: &[Capability::Image],
-        exclusive: false,
-        run: |t, _| with_facts(t, |view, f| entrypoint(f, |path| view.path_exists(path))),
+        run: |_profile, image: &dyn ImageView| with_facts(image, |view, f| entrypoint(f, |path| view.path_exists(path))),
     },
-    Check {
+    check! {
         id: "image.port.matches",
-        family: Family::Image,
-        level: Level::Must,
+        family: Image,
+        level: Must,
         description: "the image exposes exactly the port the service listens on",
-        needs: &[Capability::Image],
-        exclusive: false,
-        run: |t, _| with_facts(t, |view, f| port(f, view.listening_port())),
+        run: |_profile, image: &dyn ImageView| with_facts(image, |view, f| port(f, view.listening_port())),
     },
-    Check {
+    check! {
         id: "image.healthcheck.present",
-        family: Family::Image,
-        level: Level::Must,
+        family: Image,
+        level: Must,
         description: "the image declares an exec-form HEALTHCHECK whose program exists in the image",
-        needs: &[Capability::Image],
-        exclusive: false,
-        run: |t, _| with_facts(t, |view, f| healthcheck(f, |path| view.path_exists(path))),
+        run: |_profile, image: &dyn ImageView| with_facts(image, |view, f| healthcheck(f, |path| view.path_exists(path))),
     },
-    Check {
+    check! {
         id: "image.size.budget",
-        family: Family::Image,
-        level: Level::Must,
+        family: Image,
+        level: Must,
         description: "the image is no larger than the profile's budget",
-        needs: &[Capability::Image],
-        exclusive: false,
-        run: |t, p| with_facts(t, |_, f| size(f, p)),
+        run: |profile, image: &dyn ImageView| with_facts(image, |_, f| size(f, profile)),
     },
-    Check {
+    check! {
         id: "image.labels.oci",
-        family: Family::Image,
-        level: Level::Must,
+        family: Image,
+        level: Must,
         description: "the OCI labels source, version, revision and created are present and not empty",
-        needs: &[Capability::Image],
-        exclusive: false,
-        run: |t, _| with_facts(t, |_, f| labels(f)),
+        run: |_profile, image: &dyn ImageView| with_facts(image, |_, f| labels(f)),
     },
-    Check {
+    check! {
         id: "image.secrets.none",
-        family: Family::Image,
-        level: Level::Must,
+        family: Image,
+        level: Must,
         description: "no private key, token or password appears in the image's environment, labels or history",
-        needs: &[Capability::Image],
-        exclusive: false,
-        run: |t, _| with_facts(t, |_, f| secrets(f)),
+        run: |_profile, image: &dyn ImageView| with_facts(image, |_, f| secrets(f)),
     },
 ];
 
 /// Reads the target's image facts and judges them with `judge`.
 fn with_facts(
-    target: &dyn Target,
+    view: &dyn ImageView,
     judge: impl FnOnce(&dyn ImageView, &ImageFacts) -> Outcome,
 ) -> Outcome {
-    let Some(view) = target.image() else {
-        return Outcome::NotApplicable("not applicable: the target has no image".into());
-    };
     match view.facts() {
         Ok(facts) => judge(view, &facts),
         Err(e) => Outcome::Fail(e),

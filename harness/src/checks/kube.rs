@@ -6,38 +6,34 @@
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 
-use crate::check::{Capability, Check, Family, Level, Outcome};
+use crate::check;
+use crate::check::{Check, Outcome};
 use crate::cluster::{self, Rollout};
-use crate::target::{ClusterView, Target};
+use crate::target::ClusterView;
 
 pub(super) const CHECKS: &[Check] = &[
-    Check {
+    check! {
         id: "kube.rollout.complete",
-        family: Family::Kube,
-        level: Level::Must,
+        family: Kube,
+        level: Must,
         description: "the Deployment rolled out: every replica updated and available",
-        needs: &[Capability::Kube],
-        exclusive: false,
-        run: |t, _| with_cluster(t, |c| c.deployment().map(|d| judge_rollout(&d))),
+        run: |_profile, cluster: &dyn ClusterView| {
+            with_cluster(cluster, |c| c.deployment().map(|d| judge_rollout(&d)))
+        },
     },
-    Check {
+    check! {
         id: "kube.pods.stable",
-        family: Family::Kube,
-        level: Level::Must,
+        family: Kube,
+        level: Must,
         description: "every pod of the Deployment is Ready and no container has restarted",
-        needs: &[Capability::Kube],
-        exclusive: false,
-        run: |t, _| with_cluster(t, |c| c.pods().map(|p| judge_pods(&p))),
+        run: |_profile, cluster: &dyn ClusterView| with_cluster(cluster, |c| c.pods().map(|p| judge_pods(&p))),
     },
 ];
 
 fn with_cluster(
-    target: &dyn Target,
+    cluster: &dyn ClusterView,
     judge: impl FnOnce(&dyn ClusterView) -> Result<Outcome, String>,
 ) -> Outcome {
-    let Some(cluster) = target.cluster() else {
-        return Outcome::NotApplicable("not applicable: no cluster".into());
-    };
     match judge(cluster) {
         Ok(Outcome::Fail(why)) => Outcome::Fail(format!("{why}\n{}", cluster.diagnostics())),
         Ok(outcome) => outcome,

@@ -8,31 +8,30 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::check::{Capability, Check, Family, Level, Outcome, Thresholds};
-use crate::profile::Profile;
-use crate::target::Target;
+use crate::check;
+use crate::check::{Check, Outcome};
+use crate::profile::{Profile, Thresholds};
+use crate::target::Http;
 
 pub(super) const CHECKS: &[Check] = &[
-    Check {
+    check! {
         id: "load.burst",
-        family: Family::Load,
-        level: Level::Must,
+        family: Load,
+        level: Must,
         description: "a burst of concurrent requests meets the profile's throughput, p99 and error-rate limits",
-        needs: &[Capability::Http],
         exclusive: true,
-        run: |t, p| {
-            let burst = burst(t, &p.thresholds, None);
-            judge_burst(&burst, &p.thresholds)
+        run: |profile, http: Http| {
+            let burst = burst(http, &profile.thresholds, None);
+            judge_burst(&burst, &profile.thresholds)
         },
     },
-    Check {
+    check! {
         id: "probe.live.under-load",
-        family: Family::Probe,
-        level: Level::Must,
+        family: Probe,
+        level: Must,
         description: "liveness keeps answering 200 while a load burst runs",
-        needs: &[Capability::Http],
         exclusive: true,
-        run: live_under_load,
+        run: |profile, http: Http| live_under_load(http, profile),
     },
 ];
 
@@ -65,8 +64,8 @@ impl Burst {
 }
 
 /// Runs the burst; with `live_path`, also polls liveness every 100 ms throughout.
-fn burst(target: &dyn Target, limits: &Thresholds, live_path: Option<&str>) -> Burst {
-    let base = target.base_url().to_owned();
+fn burst(http: Http<'_>, limits: &Thresholds, live_path: Option<&str>) -> Burst {
+    let base = http.base_url().to_owned();
     let deadline = Instant::now() + limits.load_duration;
     let started = Instant::now();
     let done = Arc::new(AtomicBool::new(false));
@@ -170,8 +169,8 @@ pub fn judge_burst(b: &Burst, limits: &Thresholds) -> Outcome {
     }
 }
 
-fn live_under_load(target: &dyn Target, profile: &Profile) -> Outcome {
-    let b = burst(target, &profile.thresholds, Some("/health/live"));
+fn live_under_load(http: Http<'_>, profile: &Profile) -> Outcome {
+    let b = burst(http, &profile.thresholds, Some("/health/live"));
     match b.live_failures.first() {
         Some(first) => Outcome::Fail(format!(
             "liveness failed {} time(s) during the burst: {first}",

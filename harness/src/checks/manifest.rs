@@ -15,85 +15,75 @@ use std::time::Duration;
 
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::check::{Capability, Check, Family, Level, Outcome};
+use crate::check;
+use crate::check::{Check, Outcome};
 use crate::image::ImageFacts;
 use crate::manifests::{self, Deployed};
 use crate::profile::Profile;
-use crate::target::Target;
+use crate::target::{ContainerView, Http, ImageView, Spawner, Startup};
 
 use super::probes::{StopBy, observe_drain, private_instance};
 
 pub(super) const CHECKS: &[Check] = &[
-    Check {
+    check! {
         id: "manifest.probes.served",
-        family: Family::Manifest,
-        level: Level::Must,
+        family: Manifest,
+        level: Must,
         description: "every httpGet probe path of the manifests answers 200 on the healthy, ready service",
-        needs: &[Capability::Http],
-        exclusive: false,
-        run: |t, p| with_deployed(p, |d| probes_served(t, d)),
+        run: |profile, http: Http| with_deployed(profile, |d| probes_served(http, d)),
     },
-    Check {
+    check! {
         id: "manifest.probes.readiness-drains",
-        family: Family::Manifest,
-        level: Level::Must,
+        family: Manifest,
+        level: Must,
         description: "the manifests' readiness path answers 503 within the drain budget after SIGTERM, so a draining pod leaves rotation",
-        needs: &[Capability::Http, Capability::Signals],
         exclusive: true,
-        run: |t, p| with_deployed(p, |d| readiness_drains(t, p, d)),
+        run: |profile, signals: &dyn Spawner| {
+            with_deployed(profile, |d| readiness_drains(signals, profile, d))
+        },
     },
-    Check {
+    check! {
         id: "manifest.startup.budget",
-        family: Family::Manifest,
-        level: Level::Must,
+        family: Manifest,
+        level: Must,
         description: "the startup probe's budget (initialDelaySeconds + failureThreshold × periodSeconds) covers the measured time to ready with the profile's margin",
-        needs: &[Capability::Http, Capability::StartupObserved],
-        exclusive: false,
-        run: |t, p| {
-            with_deployed(p, |d| match t.startup_transcript().and_then(ready_after) {
-                Some(ready) => judge_startup_budget(d, ready, p.thresholds.startup_margin),
+        run: |profile, startup: Startup| {
+            with_deployed(profile, |d| match ready_after(startup.0) {
+                Some(ready) => judge_startup_budget(d, ready, profile.thresholds.startup_margin),
                 None => Outcome::Fail("the service was never seen ready".into()),
             })
         },
     },
-    Check {
+    check! {
         id: "manifest.port.matches",
-        family: Family::Manifest,
-        level: Level::Must,
+        family: Manifest,
+        level: Must,
         description: "the container port is the image's EXPOSE and the port the service listens on, and every Service and probe port resolves to it",
-        needs: &[Capability::Image],
-        exclusive: false,
-        run: |t, p| {
-            with_deployed(p, |d| {
-                with_facts(t, |view, facts| judge_port(d, facts, view.listening_port()))
+        run: |profile, image: &dyn ImageView| {
+            with_deployed(profile, |d| {
+                with_facts(image, |view, facts| judge_port(d, facts, view.listening_port()))
             })
         },
     },
-    Check {
+    check! {
         id: "manifest.user.matches",
-        family: Family::Manifest,
-        level: Level::Must,
+        family: Manifest,
+        level: Must,
         description: "runAsUser (and runAsGroup) agree with the image's numeric USER",
-        needs: &[Capability::Image],
-        exclusive: false,
-        run: |t, p| with_deployed(p, |d| with_facts(t, |_, facts| judge_user(d, facts))),
+        run: |profile, image: &dyn ImageView| {
+            with_deployed(profile, |d| with_facts(image, |_, facts| judge_user(d, facts)))
+        },
     },
-    Check {
+    check! {
         id: "manifest.memory.headroom",
-        family: Family::Manifest,
-        level: Level::Must,
+        family: Manifest,
+        level: Must,
         description: "the memory limit is above the memory the service uses under a load burst",
-        needs: &[Capability::Http, Capability::Container],
         exclusive: true,
-        run: |t, p| {
-            with_deployed(p, |d| {
-                let Some(container) = t.container() else {
-                    return Outcome::NotApplicable(
-                        "not applicable: the target runs in no container".into(),
-                    );
-                };
+        run: |profile, http: Http, container: &dyn ContainerView| {
+            with_deployed(profile, |d| {
                 let (peak, error) =
-                    super::runtime::peak_memory_under_load(t, container, &p.thresholds);
+                    super::runtime::peak_memory_under_load(http, container, &profile.thresholds);
                 match error {
                     Some(e) if peak == 0 => Outcome::Fail(format!("memory could not be read: {e}")),
                     _ => judge_memory_headroom(d, peak),
@@ -118,12 +108,9 @@ fn with_deployed(profile: &Profile, judge: impl FnOnce(&Deployed) -> Outcome) ->
 }
 
 fn with_facts(
-    target: &dyn Target,
-    judge: impl FnOnce(&dyn crate::target::ImageView, &ImageFacts) -> Outcome,
+    view: &dyn ImageView,
+    judge: impl FnOnce(&dyn ImageView, &ImageFacts) -> Outcome,
 ) -> Outcome {
-    let Some(view) = target.image() else {
-        return Outcome::NotApplicable("not applicable: the target has no image".into());
-    };
     match view.facts() {
         Ok(facts) => judge(view, &facts),
         Err(e) => Outcome::Fail(format!("the image could not be inspected: {e}")),
@@ -160,7 +147,7 @@ fn ready_after(transcript: &[(Duration, u16)]) -> Option<Duration> {
     transcript.iter().find(|(_, s)| *s == 200).map(|(at, _)| *at)
 }
 
-fn probes_served(target: &dyn Target, d: &Deployed) -> Outcome {
+fn probes_served(http: Http<'_>, d: &Deployed) -> Outcome {
     let probes = d.http_probes();
     if probes.is_empty() {
         return Outcome::Fail(format!(
@@ -172,7 +159,7 @@ fn probes_served(target: &dyn Target, d: &Deployed) -> Outcome {
     let mut seen = Vec::new();
     let mut problems = Vec::new();
     for probe in &probes {
-        let url = format!("{}{}", target.base_url(), probe.path);
+        let url = format!("{}{}", http.base_url(), probe.path);
         match crate::http::client().get(&url).send() {
             Ok(r) if r.status() == 200 => seen.push(format!("{} {} 200", probe.field, probe.path)),
             Ok(r) => problems.push(format!(
@@ -191,7 +178,7 @@ fn probes_served(target: &dyn Target, d: &Deployed) -> Outcome {
     }
 }
 
-fn readiness_drains(target: &dyn Target, profile: &Profile, d: &Deployed) -> Outcome {
+fn readiness_drains(signals: &dyn Spawner, profile: &Profile, d: &Deployed) -> Outcome {
     let Some(readiness) = d.http_probes().into_iter().find(|p| p.field == "readinessProbe") else {
         return Outcome::Fail(format!(
             "{} container {}: no httpGet readinessProbe, so nothing takes a draining pod out of rotation",
@@ -199,7 +186,7 @@ fn readiness_drains(target: &dyn Target, profile: &Profile, d: &Deployed) -> Out
             d.name()
         ));
     };
-    let instance = match private_instance(target) {
+    let instance = match private_instance(signals) {
         Ok(instance) => instance,
         Err(outcome) => return outcome,
     };

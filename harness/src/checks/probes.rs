@@ -7,85 +7,69 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::check::{Capability, Check, Family, Level, Outcome, Thresholds};
+use crate::check;
+use crate::check::{Check, Outcome};
 use crate::http::get_json;
 use crate::profile::Profile;
-use crate::target::{Private, Target};
+use crate::profile::Thresholds;
+use crate::target::{Http, Private, Spawner, Startup};
 
 pub(super) const CHECKS: &[Check] = &[
-    Check {
+    check! {
         id: "probe.startup.ok",
-        family: Family::Probe,
-        level: Level::Must,
+        family: Probe,
+        level: Must,
         description: "GET /health/startup answers 200 with a JSON object once the service serves",
-        needs: &[Capability::Http],
-        exclusive: false,
-        run: |t, _| healthy(t, "/health/startup"),
+        run: |_profile, http: Http| healthy(http, "/health/startup"),
     },
-    Check {
+    check! {
         id: "probe.ready.ok",
-        family: Family::Probe,
-        level: Level::Must,
+        family: Probe,
+        level: Must,
         description: "GET on the readiness path (the profile's, default /health/ready) answers 200 with a JSON object",
-        needs: &[Capability::Http],
-        exclusive: false,
-        run: |t, p| healthy(t, &p.readiness_path),
+        run: |profile, http: Http| healthy(http, &profile.readiness_path),
     },
-    Check {
+    check! {
         id: "probe.live.ok",
-        family: Family::Probe,
-        level: Level::Must,
+        family: Probe,
+        level: Must,
         description: "GET /health/live answers 200 with a JSON object while the service is healthy",
-        needs: &[Capability::Http],
-        exclusive: false,
-        run: |t, _| healthy(t, "/health/live"),
+        run: |_profile, http: Http| healthy(http, "/health/live"),
     },
-    Check {
+    check! {
         id: "probe.ready.transitions",
-        family: Family::Probe,
-        level: Level::Must,
+        family: Probe,
+        level: Must,
         description: "readiness answers 503 from the moment the port opens until the model is ready, then 200",
-        needs: &[Capability::Http, Capability::StartupObserved],
-        exclusive: false,
-        run: |t, _| match t.startup_transcript() {
-            Some(transcript) => judge_startup_transcript(transcript),
-            None => Outcome::NotApplicable("not applicable: the target recorded no startup".into()),
-        },
+        run: |_profile, startup: Startup| judge_startup_transcript(startup.0),
     },
-    Check {
+    check! {
         id: "probe.ready.time-to-ready",
-        family: Family::Probe,
-        level: Level::Must,
+        family: Probe,
+        level: Must,
         description: "the time from process start to readiness 200 is within the profile's budget",
-        needs: &[Capability::Http, Capability::StartupObserved],
-        exclusive: false,
-        run: |t, p| match t.startup_transcript() {
-            Some(transcript) => judge_time_to_ready(transcript, p.thresholds.ready_budget),
-            None => Outcome::NotApplicable("not applicable: the target recorded no startup".into()),
+        run: |profile, startup: Startup| {
+            judge_time_to_ready(startup.0, profile.thresholds.ready_budget)
         },
     },
-    Check {
+    check! {
         id: "probe.ready.sigterm",
-        family: Family::Probe,
-        level: Level::Must,
+        family: Probe,
+        level: Must,
         description: "after SIGTERM readiness turns 503 within 1 s, requests in flight succeed and the process exits 0 within the grace period",
-        needs: &[Capability::Http, Capability::Signals],
-        exclusive: false,
-        run: sigterm,
+        run: |profile, signals: &dyn Spawner| sigterm(signals, profile),
     },
-    Check {
+    check! {
         id: "probe.restart.after-kill",
-        family: Family::Probe,
-        level: Level::Must,
+        family: Probe,
+        level: Must,
         description: "after SIGKILL a restart at the same address is ready within the ready budget and answers an embedding",
-        needs: &[Capability::Http, Capability::Signals],
-        exclusive: false,
-        run: restart_after_kill,
+        run: |profile, signals: &dyn Spawner| restart_after_kill(signals, profile),
     },
 ];
 
-fn healthy(target: &dyn Target, path: &str) -> Outcome {
-    let url = format!("{}{path}", target.base_url());
+fn healthy(http: Http<'_>, path: &str) -> Outcome {
+    let url = format!("{}{path}", http.base_url());
     match get_json(&url) {
         Ok((200, body)) if body.is_object() => Outcome::Pass(format!("{path} answered 200 {body}")),
         Ok((200, body)) => {
@@ -191,8 +175,8 @@ pub fn judge_drain(d: &Drain, limits: &Thresholds) -> Outcome {
     }
 }
 
-fn sigterm(target: &dyn Target, profile: &Profile) -> Outcome {
-    let instance = match private_instance(target) {
+fn sigterm(signals: &dyn Spawner, profile: &Profile) -> Outcome {
+    let instance = match private_instance(signals) {
         Ok(instance) => instance,
         Err(outcome) => return outcome,
     };
@@ -203,22 +187,17 @@ fn sigterm(target: &dyn Target, profile: &Profile) -> Outcome {
     )
 }
 
-/// A private instance of the target, or the outcome that says why there is none:
-/// a failure when it would not start, not applicable when the target cannot.
-pub(super) fn private_instance(target: &dyn Target) -> Result<Box<dyn Private>, Outcome> {
-    match target.spawn_private() {
-        Some(Ok(instance)) => Ok(instance),
-        Some(Err(e)) => Err(Outcome::Fail(format!("could not start a private instance: {e}"))),
-        None => Err(Outcome::NotApplicable(
-            "not applicable: the target cannot start private instances".into(),
-        )),
-    }
+/// A private instance of the target, or the failure that says why it would not start.
+pub(super) fn private_instance(signals: &dyn Spawner) -> Result<Box<dyn Private>, Outcome> {
+    signals
+        .spawn_private()
+        .map_err(|e| Outcome::Fail(format!("could not start a private instance: {e}")))
 }
 
 /// Kills a private instance with SIGKILL, restarts it and holds the time to ready
 /// against the budget; the restarted instance must answer an embedding.
-fn restart_after_kill(target: &dyn Target, profile: &Profile) -> Outcome {
-    let instance = match private_instance(target) {
+fn restart_after_kill(signals: &dyn Spawner, profile: &Profile) -> Outcome {
+    let instance = match private_instance(signals) {
         Ok(instance) => instance,
         Err(outcome) => return outcome,
     };

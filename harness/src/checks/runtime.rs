@@ -7,108 +7,88 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::check::{Capability, Check, Family, Level, Outcome};
+use crate::check;
+use crate::check::{Check, Outcome};
 use crate::profile::Profile;
-use crate::target::{ContainerView, Target};
+use crate::target::{ContainerView, Http};
 
 use super::probes::{StopBy, judge_drain, observe_drain, private_instance};
 
 pub(super) const CHECKS: &[Check] = &[
-    Check {
+    check! {
         id: "runtime.hardened.ready",
-        family: Family::Runtime,
-        level: Level::Must,
+        family: Runtime,
+        level: Must,
         description: "a fresh container with a read-only root filesystem, every capability dropped and the profile's memory limit becomes ready within the ready budget",
-        needs: &[Capability::Http, Capability::Container],
-        exclusive: false,
-        run: hardened,
+        run: |profile, container: &dyn ContainerView| hardened(container, profile),
     },
-    Check {
+    check! {
         id: "runtime.logs.json",
-        family: Family::Runtime,
-        level: Level::Must,
+        family: Runtime,
+        level: Must,
         description: "every line the container logs is a JSON object",
-        needs: &[Capability::Container],
-        exclusive: false,
-        run: |t, _| with_container(t, |c| judge_logs(&c.logs())),
+        run: |_profile, container: &dyn ContainerView| judge_logs(&container.logs()),
     },
-    Check {
+    check! {
         id: "runtime.stop.drains",
-        family: Family::Runtime,
-        level: Level::Must,
+        family: Runtime,
+        level: Must,
         description: "docker stop during requests in flight loses none of them and the container exits 0 within the grace period",
-        needs: &[Capability::Http, Capability::Container],
-        exclusive: false,
-        run: stop_drains,
+        run: |profile, container: &dyn ContainerView| stop_drains(container, profile),
     },
-    Check {
+    check! {
         id: "runtime.memory.under-load",
-        family: Family::Runtime,
-        level: Level::Must,
+        family: Runtime,
+        level: Must,
         description: "memory in use during a load burst stays within the profile's memory budget",
-        needs: &[Capability::Http, Capability::Container],
         exclusive: true,
-        run: memory_under_load,
+        run: |profile, http: Http, container: &dyn ContainerView| memory_under_load(http, container, profile),
     },
-    Check {
+    check! {
         id: "runtime.healthcheck.passing",
-        family: Family::Runtime,
-        level: Level::Must,
+        family: Runtime,
+        level: Must,
         description: "the image's own HEALTHCHECK reports the running container healthy",
-        needs: &[Capability::Container],
-        exclusive: false,
-        run: healthcheck_passing,
+        run: |profile, container: &dyn ContainerView| healthcheck_passing(container, profile),
     },
 ];
 
-fn with_container(
-    target: &dyn Target,
-    judge: impl FnOnce(&dyn ContainerView) -> Outcome,
-) -> Outcome {
-    match target.container() {
-        Some(container) => judge(container),
-        None => Outcome::NotApplicable("not applicable: the target runs in no container".into()),
-    }
-}
-
-fn hardened(target: &dyn Target, profile: &Profile) -> Outcome {
-    with_container(target, |container| {
-        let limit = i64::try_from(profile.thresholds.memory_limit).unwrap_or(i64::MAX);
-        let started = Instant::now();
-        let budget = profile.thresholds.ready_budget;
-        let instance = match container.spawn_hardened(limit, budget) {
-            Ok(instance) => instance,
-            Err(e) => {
-                return Outcome::Fail(format!(
-                    "with a read-only root filesystem, no capabilities and {} MB it did not start: {e}",
-                    limit / 1_000_000
-                ));
-            }
-        };
-        let took = started.elapsed();
-        let Some(view) = instance.container() else {
-            return Outcome::Fail("the hardened instance is not a container".into());
-        };
-        let settings = match view.settings() {
-            Ok(s) => s,
-            Err(e) => return Outcome::Fail(e),
-        };
-        if !settings.read_only
-            || !settings.cap_drop.iter().any(|c| c == "ALL")
-            || settings.memory_limit != limit
-        {
-            return Outcome::Fail(format!("the engine did not apply the hardening: {settings:?}"));
-        }
-        if took > budget {
+fn hardened(container: &dyn ContainerView, profile: &Profile) -> Outcome {
+    let limit = i64::try_from(profile.thresholds.memory_limit).unwrap_or(i64::MAX);
+    let started = Instant::now();
+    let budget = profile.thresholds.ready_budget;
+    let instance = match container.spawn_hardened(limit, budget) {
+        Ok(instance) => instance,
+        Err(e) => {
             return Outcome::Fail(format!(
-                "hardened, it took {took:?} to be ready, over the budget of {budget:?}"
+                "with a read-only root filesystem, no capabilities and {} MB it did not start: {e}",
+                limit / 1_000_000
             ));
         }
-        Outcome::Pass(format!(
-            "ready in {took:?} with a read-only root, capabilities dropped and {} MB",
-            limit / 1_000_000
-        ))
-    })
+    };
+    let took = started.elapsed();
+    let Some(view) = instance.container() else {
+        return Outcome::Fail("the hardened instance is not a container".into());
+    };
+    let settings = match view.settings() {
+        Ok(s) => s,
+        Err(e) => return Outcome::Fail(e),
+    };
+    if !settings.read_only
+        || !settings.cap_drop.iter().any(|c| c == "ALL")
+        || settings.memory_limit != limit
+    {
+        return Outcome::Fail(format!("the engine did not apply the hardening: {settings:?}"));
+    }
+    if took > budget {
+        return Outcome::Fail(format!(
+            "hardened, it took {took:?} to be ready, over the budget of {budget:?}"
+        ));
+    }
+    Outcome::Pass(format!(
+        "ready in {took:?} with a read-only root, capabilities dropped and {} MB",
+        limit / 1_000_000
+    ))
 }
 
 /// Every non-empty line must parse as a JSON object; there must be one.
@@ -129,8 +109,8 @@ pub fn judge_logs(lines: &[String]) -> Outcome {
     Outcome::Pass(format!("{} log lines, every one a JSON object", lines.len()))
 }
 
-fn stop_drains(target: &dyn Target, profile: &Profile) -> Outcome {
-    let instance = match private_instance(target) {
+fn stop_drains(container: &dyn ContainerView, profile: &Profile) -> Outcome {
+    let instance = match private_instance(container) {
         Ok(instance) => instance,
         Err(outcome) => return outcome,
     };
@@ -153,23 +133,21 @@ fn stop_drains(target: &dyn Target, profile: &Profile) -> Outcome {
     }
 }
 
-fn memory_under_load(target: &dyn Target, profile: &Profile) -> Outcome {
-    with_container(target, |container| {
-        let (peak, error) = peak_memory_under_load(target, container, &profile.thresholds);
-        judge_memory(peak, profile.thresholds.memory_budget, error)
-    })
+fn memory_under_load(http: Http<'_>, container: &dyn ContainerView, profile: &Profile) -> Outcome {
+    let (peak, error) = peak_memory_under_load(http, container, &profile.thresholds);
+    judge_memory(peak, profile.thresholds.memory_budget, error)
 }
 
 /// The most memory `container` used during a load burst (`load_concurrency`
 /// clients for `load_duration`), sampled every 100 ms; the error of the last
 /// failed sample, if any.
 pub(super) fn peak_memory_under_load(
-    target: &dyn Target,
+    http: Http<'_>,
     container: &dyn ContainerView,
-    t: &crate::check::Thresholds,
+    t: &crate::profile::Thresholds,
 ) -> (u64, Option<String>) {
     let stop = Arc::new(AtomicBool::new(false));
-    let base = target.base_url().to_owned();
+    let base = http.base_url().to_owned();
     let clients: Vec<_> = (0..t.load_concurrency)
         .map(|_| {
             let (base, stop) = (base.clone(), stop.clone());
@@ -217,30 +195,28 @@ pub fn judge_memory(peak: u64, budget: u64, error: Option<String>) -> Outcome {
     }
 }
 
-fn healthcheck_passing(target: &dyn Target, profile: &Profile) -> Outcome {
-    with_container(target, |container| {
-        // The first healthcheck runs one interval after start; allow the ready
-        // budget on top of a minute for it.
-        let deadline = Instant::now() + profile.thresholds.ready_budget + Duration::from_secs(60);
-        loop {
-            match container.health() {
-                Ok(None) => return Outcome::Fail("the container has no HEALTHCHECK".into()),
-                Ok(Some(status)) if status == "healthy" => {
-                    return Outcome::Pass("docker reports the container healthy".into());
-                }
-                Ok(Some(status)) if status == "unhealthy" => {
-                    return Outcome::Fail(
-                        "docker reports the container unhealthy: its HEALTHCHECK fails".into(),
-                    );
-                }
-                Ok(Some(status)) if Instant::now() >= deadline => {
-                    return Outcome::Fail(format!("the health status is still `{status}`"));
-                }
-                Ok(Some(_)) => std::thread::sleep(Duration::from_millis(250)),
-                Err(e) => return Outcome::Fail(e),
+fn healthcheck_passing(container: &dyn ContainerView, profile: &Profile) -> Outcome {
+    // The first healthcheck runs one interval after start; allow the ready
+    // budget on top of a minute for it.
+    let deadline = Instant::now() + profile.thresholds.ready_budget + Duration::from_secs(60);
+    loop {
+        match container.health() {
+            Ok(None) => return Outcome::Fail("the container has no HEALTHCHECK".into()),
+            Ok(Some(status)) if status == "healthy" => {
+                return Outcome::Pass("docker reports the container healthy".into());
             }
+            Ok(Some(status)) if status == "unhealthy" => {
+                return Outcome::Fail(
+                    "docker reports the container unhealthy: its HEALTHCHECK fails".into(),
+                );
+            }
+            Ok(Some(status)) if Instant::now() >= deadline => {
+                return Outcome::Fail(format!("the health status is still `{status}`"));
+            }
+            Ok(Some(_)) => std::thread::sleep(Duration::from_millis(250)),
+            Err(e) => return Outcome::Fail(e),
         }
-    })
+    }
 }
 
 #[cfg(test)]

@@ -8,10 +8,11 @@ use std::path::Path;
 
 use serde_json::{Map, Value, json};
 
-use crate::check::{Capability, Check, Family, Level, Outcome};
+use crate::check;
+use crate::check::{Check, Outcome};
 use crate::http::{client, get_json, post_json};
 use crate::profile::Profile;
-use crate::target::Target;
+use crate::target::Http;
 
 use super::api::{BAD_REQUESTS, send_bad_request};
 
@@ -26,59 +27,47 @@ const SENTENCES: [&str; 2] =
     ["A man is playing a guitar.", "The quarterly report is due on Friday."];
 
 pub(super) const CHECKS: &[Check] = &[
-    Check {
+    check! {
         id: "snapshot.embeddings",
-        family: Family::Snapshot,
-        level: Level::Must,
+        family: Snapshot,
+        level: Must,
         description: "POST /v1/embeddings answers two fixed sentences as in the reviewed snapshot (vectors rounded)",
-        needs: &[Capability::Http],
-        exclusive: false,
-        run: |t, p| judge("snapshot.embeddings", t, p),
+        run: |profile, http: Http| judge("snapshot.embeddings", http, profile),
     },
-    Check {
+    check! {
         id: "snapshot.embed",
-        family: Family::Snapshot,
-        level: Level::Must,
+        family: Snapshot,
+        level: Must,
         description: "POST /embed answers two fixed sentences as in the reviewed snapshot (vectors rounded)",
-        needs: &[Capability::Http],
-        exclusive: false,
-        run: |t, p| judge("snapshot.embed", t, p),
+        run: |profile, http: Http| judge("snapshot.embed", http, profile),
     },
-    Check {
+    check! {
         id: "snapshot.info",
-        family: Family::Snapshot,
-        level: Level::Must,
+        family: Snapshot,
+        level: Must,
         description: "GET /info answers as in the reviewed snapshot (version and deployment facts redacted)",
-        needs: &[Capability::Http],
-        exclusive: false,
-        run: |t, p| judge("snapshot.info", t, p),
+        run: |profile, http: Http| judge("snapshot.info", http, profile),
     },
-    Check {
+    check! {
         id: "snapshot.health",
-        family: Family::Snapshot,
-        level: Level::Must,
+        family: Snapshot,
+        level: Must,
         description: "the startup, readiness and liveness probes of a ready service answer as in the reviewed snapshot",
-        needs: &[Capability::Http],
-        exclusive: false,
-        run: |t, p| judge("snapshot.health", t, p),
+        run: |profile, http: Http| judge("snapshot.health", http, profile),
     },
-    Check {
+    check! {
         id: "snapshot.errors",
-        family: Family::Snapshot,
-        level: Level::Must,
+        family: Snapshot,
+        level: Must,
         description: "fixed bad requests get the status codes and error bodies of the reviewed snapshot",
-        needs: &[Capability::Http],
-        exclusive: false,
-        run: |t, p| judge("snapshot.errors", t, p),
+        run: |profile, http: Http| judge("snapshot.errors", http, profile),
     },
-    Check {
+    check! {
         id: "snapshot.metrics",
-        family: Family::Snapshot,
-        level: Level::Must,
+        family: Snapshot,
+        level: Must,
         description: "GET /metrics exports the metric families and types of the reviewed snapshot",
-        needs: &[Capability::Http],
-        exclusive: false,
-        run: |t, p| judge("snapshot.metrics", t, p),
+        run: |profile, http: Http| judge("snapshot.metrics", http, profile),
     },
 ];
 
@@ -97,28 +86,28 @@ pub fn render(capture: &Capture) -> String {
 }
 
 /// Asks `target` what snapshot check `id` asks; `None` for an unknown id.
-pub fn capture(id: &str, target: &dyn Target) -> Option<Result<Capture, String>> {
+pub fn capture(id: &str, http: Http<'_>) -> Option<Result<Capture, String>> {
     Some(match id {
-        "snapshot.embeddings" => openai(target),
-        "snapshot.embed" => tei(target),
-        "snapshot.info" => info(target),
-        "snapshot.health" => health(target),
-        "snapshot.errors" => errors(target),
-        "snapshot.metrics" => metrics(target),
+        "snapshot.embeddings" => openai(http),
+        "snapshot.embed" => tei(http),
+        "snapshot.info" => info(http),
+        "snapshot.health" => health(http),
+        "snapshot.errors" => errors(http),
+        "snapshot.metrics" => metrics(http),
         _ => return None,
     })
 }
 
 /// Holds the answer to snapshot check `name` against its snapshot in the
 /// profile's snapshot folder.
-fn judge(name: &str, target: &dyn Target, profile: &Profile) -> Outcome {
+fn judge(name: &str, http: Http<'_>, profile: &Profile) -> Outcome {
     let Some(dir) = profile.snapshots.as_deref() else {
         return Outcome::NotApplicable(format!(
             "not applicable: profile `{}` names no snapshot folder (`snapshots:`)",
             profile.name
         ));
     };
-    let capture = match capture(name, target) {
+    let capture = match capture(name, http) {
         Some(Ok(c)) => c,
         Some(Err(e)) => return Outcome::Fail(e),
         None => return Outcome::Fail(format!("no snapshot check {name}")),
@@ -171,9 +160,9 @@ fn body(snap: &str) -> &str {
         .trim_end()
 }
 
-fn openai(target: &dyn Target) -> Result<Capture, String> {
+fn openai(http: Http<'_>) -> Result<Capture, String> {
     let request = json!({ "input": SENTENCES });
-    let (status, mut body) = post_json(&format!("{}/v1/embeddings", target.base_url()), &request)?;
+    let (status, mut body) = post_json(&format!("{}/v1/embeddings", http.base_url()), &request)?;
     if let Some(data) = body.get_mut("data").and_then(Value::as_array_mut) {
         for item in data {
             if let Some(vector) = item.get_mut("embedding") {
@@ -187,9 +176,9 @@ fn openai(target: &dyn Target) -> Result<Capture, String> {
     })
 }
 
-fn tei(target: &dyn Target) -> Result<Capture, String> {
+fn tei(http: Http<'_>) -> Result<Capture, String> {
     let request = json!({ "inputs": SENTENCES });
-    let (status, mut body) = post_json(&format!("{}/embed", target.base_url()), &request)?;
+    let (status, mut body) = post_json(&format!("{}/embed", http.base_url()), &request)?;
     if let Some(vectors) = body.as_array_mut() {
         for vector in vectors {
             *vector = compact(vector);
@@ -201,8 +190,8 @@ fn tei(target: &dyn Target) -> Result<Capture, String> {
     })
 }
 
-fn info(target: &dyn Target) -> Result<Capture, String> {
-    let (status, mut body) = get_json(&format!("{}/info", target.base_url()))?;
+fn info(http: Http<'_>) -> Result<Capture, String> {
+    let (status, mut body) = get_json(&format!("{}/info", http.base_url()))?;
     redact(
         &mut body,
         &[
@@ -216,10 +205,10 @@ fn info(target: &dyn Target) -> Result<Capture, String> {
     Ok(Capture { requests: "GET /info".into(), value: json!({ "status": status, "body": body }) })
 }
 
-fn health(target: &dyn Target) -> Result<Capture, String> {
+fn health(http: Http<'_>) -> Result<Capture, String> {
     let mut answers = Map::new();
     for path in ["/health/startup", "/health/ready", "/health/live"] {
-        let (status, body) = get_json(&format!("{}{path}", target.base_url()))?;
+        let (status, body) = get_json(&format!("{}{path}", http.base_url()))?;
         answers.insert(path.into(), json!({ "status": status, "body": body }));
     }
     Ok(Capture {
@@ -228,12 +217,12 @@ fn health(target: &dyn Target) -> Result<Capture, String> {
     })
 }
 
-fn errors(target: &dyn Target) -> Result<Capture, String> {
-    let http = client();
+fn errors(http: Http<'_>) -> Result<Capture, String> {
+    let agent = client();
     let mut answers = Vec::new();
     let mut requests = Vec::new();
     for bad in BAD_REQUESTS {
-        let (status, text) = send_bad_request(&http, target.base_url(), bad)?;
+        let (status, text) = send_bad_request(&agent, http.base_url(), bad)?;
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
         requests.push(bad.describe());
         answers.push(json!({ "request": bad.describe(), "status": status, "body": body }));
@@ -241,8 +230,8 @@ fn errors(target: &dyn Target) -> Result<Capture, String> {
     Ok(Capture { requests: requests.join("\n"), value: Value::Array(answers) })
 }
 
-fn metrics(target: &dyn Target) -> Result<Capture, String> {
-    let url = format!("{}/metrics", target.base_url());
+fn metrics(http: Http<'_>) -> Result<Capture, String> {
+    let url = format!("{}/metrics", http.base_url());
     let response = client().get(&url).send().map_err(|e| format!("GET {url}: {e}"))?;
     let status = response.status().as_u16();
     let text = response.text().map_err(|e| format!("GET {url}: reading the body: {e}"))?;

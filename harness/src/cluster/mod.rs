@@ -11,7 +11,7 @@ pub use rollout::{Rollout, hopeless, judge as judge_rollout, restarts};
 
 use std::collections::BTreeMap;
 
-use crate::docker::PID_LABEL;
+use crate::run::PID_LABEL;
 
 /// The namespaces (name, labels) a dead run of `host` left: labelled with this
 /// host and a process id that `alive` says is gone. Another host's namespaces
@@ -23,9 +23,7 @@ pub fn stale(
 ) -> Vec<String> {
     namespaces
         .iter()
-        .filter(|(_, labels)| {
-            labels.get(crate::target::HOST_LABEL).map(String::as_str) == Some(host)
-        })
+        .filter(|(_, labels)| labels.get(crate::run::HOST_LABEL).map(String::as_str) == Some(host))
         .filter(|(_, labels)| {
             labels.get(PID_LABEL).and_then(|p| p.parse::<i32>().ok()).is_some_and(|pid| !alive(pid))
         })
@@ -41,7 +39,7 @@ mod tests {
     fn only_this_hosts_dead_runs_are_stale() {
         let ns = |name: &str, host: &str, pid: &str| {
             let labels: BTreeMap<String, String> = [
-                (crate::target::HOST_LABEL.to_owned(), host.to_owned()),
+                (crate::run::HOST_LABEL.to_owned(), host.to_owned()),
                 (PID_LABEL.to_owned(), pid.to_owned()),
             ]
             .into();

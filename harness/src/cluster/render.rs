@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 
-use crate::docker::RUN_LABEL;
 use crate::manifests::Document;
+use crate::run::RUN_LABEL;
 
 /// Kinds that live outside namespaces: a run cannot own them, so they are refused.
 const CLUSTER_SCOPED: &[&str] = &[

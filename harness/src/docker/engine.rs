@@ -4,6 +4,7 @@
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -14,9 +15,7 @@ use super::shim::ApiShim;
 /// The engine's socket when `DOCKER_HOST` names none.
 const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
 
-/// The shim in front of an older engine, alive for the rest of the process.
-static SHIM: OnceLock<ApiShim> = OnceLock::new();
-/// The engine found by [`prepare`], or why there is none.
+/// The engine found by [`connect`], or why there is none.
 static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
 
 /// A reachable Docker engine.
@@ -67,40 +66,118 @@ impl Engine {
     }
 }
 
-/// Finds the engine once per process; removes what runs that died left behind
-/// (their harness process is gone); arranges for SIGINT and SIGTERM to remove
-/// this run's containers before the process exits; and, when the engine is older
-/// than the API testcontainers speaks, starts the [`ApiShim`] and points
-/// `DOCKER_HOST` at it.
-///
-/// # Safety
-///
-/// It may set an environment variable: call it at the start of `main`, before
-/// any other thread runs (`std::env::set_var`'s contract).
-pub unsafe fn prepare() -> &'static Result<Engine, String> {
-    ENGINE.get_or_init(|| {
-        let engine = Engine::locate()?;
-        super::cleanup::remove_on_interrupt(engine.clone());
-        super::cleanup::sweep_dead_runs(&engine);
-        if engine.needs_shim() && SHIM.get().is_none() {
-            let from = format!(
-                "{}.{}",
-                API_DEFAULT_VERSION.major_version, API_DEFAULT_VERSION.minor_version
-            );
-            let to = format!("{}.{}", engine.api.0, engine.api.1);
-            let shim = ApiShim::start(&engine.socket, &from, &to)
-                .map_err(|e| format!("starting the Docker API shim: {e}"))?;
-            // SAFETY: the caller promised no other thread runs yet.
-            unsafe { std::env::set_var("DOCKER_HOST", shim.docker_host()) };
-            let _ = SHIM.set(shim);
-        }
-        Ok(engine)
-    })
+/// Finds the engine once per process, removes what runs that died left behind
+/// (their harness process is gone), and arranges for SIGINT and SIGTERM to
+/// remove this run's containers before the process exits. It changes no
+/// environment: see [`behind_shim`] for engines older than testcontainers.
+pub fn connect() -> Result<Engine, String> {
+    ENGINE
+        .get_or_init(|| {
+            let engine = Engine::locate()?;
+            super::cleanup::remove_on_interrupt(engine.clone());
+            super::cleanup::sweep_dead_runs(&engine);
+            Ok(engine)
+        })
+        .clone()
 }
 
-/// The engine [`prepare`] found, if it ran.
-pub fn prepared() -> Option<&'static Result<Engine, String>> {
-    ENGINE.get()
+/// Whether testcontainers, which reads `DOCKER_HOST` and speaks bollard's API
+/// version without negotiating, can talk to `engine` from this process: the
+/// engine speaks that version, or `DOCKER_HOST` names a live [`ApiShim`] in front
+/// of it ([`behind_shim`] sets that up for a child process).
+pub fn testcontainers_reach(engine: &Engine) -> Result<(), String> {
+    if !engine.needs_shim() || shim_named_by_docker_host().is_some() {
+        return Ok(());
+    }
+    Err(format!(
+        "the Docker engine speaks API {}.{}, older than the {}.{} testcontainers speaks, and \
+         DOCKER_HOST names no API shim: start the program through `gauntlet::docker::behind_shim` \
+         (the `gauntlet` binary and the test binaries do)",
+        engine.api.0,
+        engine.api.1,
+        API_DEFAULT_VERSION.major_version,
+        API_DEFAULT_VERSION.minor_version
+    ))
+}
+
+/// For the start of `main`, in a program that starts containers through
+/// testcontainers: when the engine is older than the API testcontainers speaks
+/// and `DOCKER_HOST` names no shim yet, starts an [`ApiShim`] in this process,
+/// runs this same program again as a child with `DOCKER_HOST` naming the shim
+/// (an environment given to a child, never changed in a running process), and
+/// returns the child's exit code for `main` to return. SIGINT and SIGTERM sent
+/// to this process are passed on to the child, which cleans up after itself.
+/// `None` when this process can go on by itself (no engine, a new enough one, or
+/// already behind a shim).
+pub fn behind_shim() -> Option<ExitCode> {
+    if shim_named_by_docker_host().is_some() {
+        return None;
+    }
+    let engine = Engine::locate().ok().filter(Engine::needs_shim)?;
+    let from =
+        format!("{}.{}", API_DEFAULT_VERSION.major_version, API_DEFAULT_VERSION.minor_version);
+    let to = format!("{}.{}", engine.api.0, engine.api.1);
+    let shim = match ApiShim::start(&engine.socket, &from, &to) {
+        Ok(shim) => shim,
+        Err(e) => {
+            eprintln!("gauntlet: starting the Docker API shim ({from} to {to}): {e}");
+            return Some(ExitCode::from(2));
+        }
+    };
+    let program = std::env::current_exe().ok()?;
+    let mut command = std::process::Command::new(program);
+    command
+        .args(std::env::args_os().skip(1))
+        .env("DOCKER_HOST", shim.docker_host())
+        .env(crate::run::RUN_ENV[0], crate::run::run_id())
+        .env(crate::run::RUN_ENV[1], crate::run::run_pid().to_string());
+    // The child carries on this run: killed with this process, it leaves what a
+    // killed run leaves, for the next run's sweep (its labels name this pid).
+    // SAFETY: prctl only sets a flag of the child; it allocates nothing and is
+    // async-signal-safe.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+    let child = command.spawn();
+    let child = match child {
+        Ok(child) => std::sync::Arc::new(std::sync::Mutex::new(child)),
+        Err(e) => {
+            eprintln!("gauntlet: running this program again behind the Docker API shim: {e}");
+            return Some(ExitCode::from(2));
+        }
+    };
+    let pid = child.lock().map(|c| c.id()).unwrap_or(0) as i32;
+    crate::run::on_interrupt(move || {
+        // SAFETY: kill(2) on the child spawned above; it is reaped only below.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while crate::run::process_alive(pid) && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+    crate::run::handle_interrupts();
+    let status = child.lock().ok()?.wait().ok()?;
+    // An interrupt passed on to the child ends this process too, with its own
+    // code (128 + the signal this process got), once its hook saw the child go.
+    crate::run::settle();
+    drop(shim);
+    // Killed by a signal, the child is reported as a shell reports it: 128 + the signal.
+    let code = status.code().or_else(|| {
+        use std::os::unix::process::ExitStatusExt;
+        status.signal().map(|signal| 128 + signal)
+    });
+    Some(ExitCode::from(code.and_then(|c| u8::try_from(c).ok()).unwrap_or(1)))
+}
+
+/// The shim socket `DOCKER_HOST` names, when it names one.
+fn shim_named_by_docker_host() -> Option<PathBuf> {
+    let host = std::env::var("DOCKER_HOST").ok()?;
+    let path = PathBuf::from(host.strip_prefix("unix://")?);
+    super::shim::is_shim_socket(&path).then_some(path)
 }
 
 /// `GET /version` without an API prefix (every engine answers it), over HTTP/1.0

@@ -58,8 +58,8 @@ pub fn run_once(engine: &Engine, reference: &str, command: &[&str]) -> Result<On
     };
     let client = engine.client()?;
     let labels = std::collections::HashMap::from([
-        (super::RUN_LABEL.to_owned(), super::run_id().to_owned()),
-        (super::PID_LABEL.to_owned(), std::process::id().to_string()),
+        (crate::run::RUN_LABEL.to_owned(), crate::run::run_id().to_owned()),
+        (crate::run::PID_LABEL.to_owned(), crate::run::run_pid().to_string()),
     ]);
     let body = ContainerCreateBody {
         image: Some(reference.to_owned()),

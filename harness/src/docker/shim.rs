@@ -13,6 +13,15 @@ use std::path::{Path, PathBuf};
 /// Shim sockets are `<temp>/gauntlet-docker-<pid>.sock`.
 const PREFIX: &str = "gauntlet-docker-";
 
+/// Whether `path` is a shim's socket (by its name) and the shim lives.
+pub(super) fn is_shim_socket(path: &Path) -> bool {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    name.strip_prefix(PREFIX)
+        .and_then(|rest| rest.strip_suffix(".sock"))
+        .and_then(|pid| pid.parse::<i32>().ok())
+        .is_some_and(crate::run::process_alive)
+}
+
 /// Removes the sockets of shims whose process is gone (a process never drops its
 /// shim, so every run leaves one).
 fn sweep_stale_sockets() {
@@ -21,7 +30,7 @@ fn sweep_stale_sockets() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let pid = name.strip_prefix(PREFIX).and_then(|rest| rest.strip_suffix(".sock"));
         if let Some(pid) = pid.and_then(|p| p.parse::<i32>().ok())
-            && !super::process_alive(pid)
+            && !crate::run::process_alive(pid)
         {
             let _ = std::fs::remove_file(entry.path());
         }

@@ -76,7 +76,7 @@ impl ImageSpec {
     /// `GAUNTLET_MODEL_DIR`), tagged `gauntlet-service:dev`, the context under
     /// `target/image/context`.
     pub fn for_checkout(binary: PathBuf, model_dir: PathBuf) -> Self {
-        let root = workspace_root();
+        let root = crate::run::source_checkout();
         Self {
             binary,
             model_dir,
@@ -95,7 +95,7 @@ impl ImageSpec {
     /// around a CUDA build of the service, with every `lib*.so*` file (not link)
     /// in `cuda_libs`.
     pub fn for_gpu(binary: PathBuf, model_dir: PathBuf, cuda_libs: &Path) -> Result<Self> {
-        let root = workspace_root();
+        let root = crate::run::source_checkout();
         let entries = std::fs::read_dir(cuda_libs).map_err(|e| {
             Error::Missing(format!(
                 "{}: {e} (run `cargo xtask cuda-toolkit`, or name the folder with cuBLAS and cuRAND)",
@@ -265,11 +265,6 @@ pub fn parse_ldd(out: &str) -> Vec<PathBuf> {
             path.starts_with('/').then(|| PathBuf::from(path))
         })
         .collect()
-}
-
-/// The workspace root of this checkout (known at compile time).
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 fn git_revision(root: &Path) -> String {

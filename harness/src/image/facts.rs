@@ -7,6 +7,15 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+/// Labels every image must carry (OCI image spec annotations): the image
+/// checks and the Dockerfile rules both hold an image to them.
+pub const REQUIRED_LABELS: &[&str] = &[
+    "org.opencontainers.image.source",
+    "org.opencontainers.image.version",
+    "org.opencontainers.image.revision",
+    "org.opencontainers.image.created",
+];
+
 /// An image's metadata.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImageFacts {

@@ -6,6 +6,6 @@ mod facts;
 
 pub use build::{
     DEV_TAG, Error, ImageSpec, MODEL_FILES, NAME, Result, assemble, build, parse_ldd, rfc3339,
-    shared_libraries, workspace_root,
+    shared_libraries,
 };
-pub use facts::ImageFacts;
+pub use facts::{ImageFacts, REQUIRED_LABELS};

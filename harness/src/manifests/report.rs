@@ -1,13 +1,11 @@
 //! The manifest findings as reports: JSON, JUnit XML (one testcase per object)
 //! and SARIF 2.1.0 (for code-scanning uploads), besides the terminal lines.
 
-use std::fmt::Write as _;
-
-use serde_json::{Value, json};
+use gauntlet_formats::{junit, sarif};
+use serde_json::json;
 
 use super::policy::RULES;
 use super::{Document, Finding};
-use crate::report::escape;
 
 /// What was checked, for the report headers.
 #[derive(Debug, Clone, Copy)]
@@ -39,90 +37,86 @@ pub fn json(run: &Run<'_>, findings: &[Finding]) -> String {
 
 /// JUnit XML: one testcase per object, failing with its findings.
 pub fn junit(run: &Run<'_>, findings: &[Finding]) -> String {
-    let failed = run.documents.iter().filter(|d| of(d, findings).next().is_some()).count();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"gauntlet manifests\" tests=\"{}\" failures=\"{failed}\">",
-        run.documents.len()
-    );
-    let _ = writeln!(
-        out,
-        "  <testsuite name=\"gauntlet manifests (Kubernetes {}{})\" tests=\"{}\" failures=\"{failed}\">",
-        escape(run.version),
-        if run.strict { ", strict" } else { "" },
-        run.documents.len()
-    );
-    for doc in run.documents {
-        let head = format!(
-            "    <testcase classname=\"{}\" name=\"[{}] {}/{}\"",
-            escape(&doc.file.display().to_string()),
-            doc.index,
-            escape(or_unknown(doc.kind())),
-            escape(or_unknown(doc.name()))
-        );
-        let mine: Vec<&Finding> = of(doc, findings).collect();
-        if mine.is_empty() {
-            let _ = writeln!(out, "{head}/>");
-            continue;
-        }
-        let body: Vec<String> = mine.iter().map(|f| f.line()).collect();
-        let _ = writeln!(
-            out,
-            "{head}>\n      <failure message=\"{} finding(s), first: {}: {}\">{}</failure>\n    </testcase>",
-            mine.len(),
-            escape(&mine[0].rule),
-            escape(&mine[0].message),
-            escape(&body.join("\n"))
-        );
+    let cases = run
+        .documents
+        .iter()
+        .map(|doc| {
+            let mine: Vec<&Finding> = of(doc, findings).collect();
+            let result = match mine.first() {
+                None => junit::CaseResult::Passed,
+                Some(first) => junit::CaseResult::Failed {
+                    message: format!(
+                        "{} finding(s), first: {}: {}",
+                        mine.len(),
+                        first.rule,
+                        first.message
+                    ),
+                    body: Some(mine.iter().map(|f| f.line()).collect::<Vec<_>>().join("\n")),
+                },
+            };
+            junit::Case {
+                classname: doc.file.display().to_string(),
+                name: format!(
+                    "[{}] {}/{}",
+                    doc.index,
+                    or_unknown(doc.kind()),
+                    or_unknown(doc.name())
+                ),
+                seconds: None,
+                result,
+            }
+        })
+        .collect();
+    junit::Report {
+        name: "gauntlet manifests".into(),
+        suites: vec![junit::Suite {
+            name: format!(
+                "gauntlet manifests (Kubernetes {}{})",
+                run.version,
+                if run.strict { ", strict" } else { "" }
+            ),
+            cases,
+        }],
     }
-    out.push_str("  </testsuite>\n</testsuites>\n");
-    out
+    .to_xml()
 }
 
 /// SARIF 2.1.0: one result per finding, located by file and by the object's
 /// kind, name and JSON pointer.
 pub fn sarif(run: &Run<'_>, findings: &[Finding]) -> String {
-    let mut rules: Vec<Value> = SCHEMA_RULES
+    let rules: Vec<sarif::Rule<'_>> = SCHEMA_RULES
         .iter()
-        .map(|(id, text)| json!({"id": id, "shortDescription": {"text": text}}))
+        .map(|(id, description)| sarif::Rule { id, description })
+        .chain(RULES.iter().map(|r| sarif::Rule { id: r.id, description: r.description }))
         .collect();
-    rules.extend(
-        RULES.iter().map(|r| json!({"id": r.id, "shortDescription": {"text": r.description}})),
-    );
-    let results: Vec<Value> = findings
+    let cwd = std::env::current_dir().ok();
+    let results: Vec<sarif::Finding<'_>> = findings
         .iter()
-        .map(|f| {
-            json!({
-                "ruleId": f.rule,
-                "level": "error",
-                "message": {"text": f.message},
-                "locations": [{
-                    "physicalLocation": {"artifactLocation": {"uri": uri(f)}},
-                    "logicalLocations": [{
-                        "fullyQualifiedName": format!("{}/{}{}", or_unknown(&f.kind), or_unknown(&f.name), f.pointer),
-                        "kind": "object",
-                    }],
-                }],
-                "properties": {"document": f.document},
-            })
+        .map(|f| sarif::Finding {
+            rule_id: &f.rule,
+            level: sarif::Level::Error,
+            message: &f.message,
+            uri: sarif::uri(&f.file, cwd.as_deref()),
+            logical_name: Some(format!(
+                "{}/{}{}",
+                or_unknown(&f.kind),
+                or_unknown(&f.name),
+                f.pointer
+            )),
+            properties: json!({"document": f.document}),
         })
         .collect();
-    let report = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "gauntlet",
-                "informationUri": "https://github.com/gauntlet-rs/gauntlet",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules,
-            }},
-            "properties": {"kubernetesVersion": run.version, "strict": run.strict},
-            "results": results,
-        }],
-    });
-    format!("{report:#}\n")
+    let tool = sarif::Tool {
+        name: "gauntlet",
+        version: env!("CARGO_PKG_VERSION"),
+        information_uri: "https://github.com/gauntlet-rs/gauntlet",
+    };
+    sarif::log(
+        tool,
+        &rules,
+        &results,
+        json!({"kubernetesVersion": run.version, "strict": run.strict}),
+    )
 }
 
 /// The schema rules, for the SARIF rule list.
@@ -141,14 +135,4 @@ fn of<'a>(doc: &'a Document, findings: &'a [Finding]) -> impl Iterator<Item = &'
 
 fn or_unknown(text: &str) -> &str {
     if text.is_empty() { "?" } else { text }
-}
-
-/// A relative URI for the file, as SARIF viewers resolve against the checkout.
-fn uri(f: &Finding) -> String {
-    let path = f.file.display().to_string();
-    let path = std::env::current_dir()
-        .ok()
-        .and_then(|cwd| f.file.strip_prefix(cwd).ok().map(|p| p.display().to_string()))
-        .unwrap_or(path);
-    path.replace(' ', "%20")
 }

@@ -16,9 +16,13 @@ use testcontainers::core::{ContainerPort, IntoContainerPort, WaitFor};
 use testcontainers::runners::SyncRunner;
 use testcontainers::{Container, Image, ImageExt};
 
-use super::{ContainerView, Error, ImageView, Private, Result, RuntimeSettings, Target};
-use crate::check::Capability;
-use crate::docker::{self, Engine, RUN_LABEL};
+use super::{
+    ContainerView, Error, Exited, Http, ImageView, Private, Result, RuntimeSettings, SameHost,
+    Spawner, Startup, Target,
+};
+use crate::docker::{self, Engine};
+use crate::profile::Thresholds;
+use crate::run::RUN_LABEL;
 
 /// The port the service listens on inside the image.
 pub const SERVICE_PORT: u16 = 8080;
@@ -118,7 +122,7 @@ impl Default for ContainerConfig {
     fn default() -> Self {
         Self {
             image: ServiceImage::default(),
-            memory_limit: 1 << 30,
+            memory_limit: i64::try_from(Thresholds::default().memory_limit).unwrap_or(i64::MAX),
             ready_timeout: Duration::from_secs(120),
             args: Vec::new(),
             read_only: true,
@@ -141,10 +145,11 @@ pub struct ContainerTarget {
 }
 
 impl ContainerTarget {
-    /// Starts the image on the engine [`docker::prepare`] found, labelled with
+    /// Starts the image on `engine` (from [`docker::connect`]), labelled with
     /// this run's id, and waits until `/health/ready` answers 200.
-    pub fn start(config: &ContainerConfig) -> Result<Self> {
-        let engine = engine()?;
+    pub fn start(engine: &Engine, config: &ContainerConfig) -> Result<Self> {
+        docker::testcontainers_reach(engine).map_err(Error::Config)?;
+        let engine = engine.clone();
         let client = engine.client().map_err(Error::Start)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -152,7 +157,7 @@ impl ContainerTarget {
             .map_err(|e| Error::Start(format!("a runtime for bollard: {e}")))?;
         let host_port = free_port()?;
         let base = format!("http://127.0.0.1:{host_port}");
-        let instance = format!("{}-{host_port}", docker::run_id());
+        let instance = format!("{}-{host_port}", crate::run::run_id());
         let watcher = watch_readiness(engine.clone(), instance.clone(), config.ready_timeout);
         let memory = config.memory_limit;
         let gpus = config.gpus.then(|| {
@@ -170,9 +175,9 @@ impl ContainerTarget {
         }
         let container = request
             .with_mapped_port(host_port, SERVICE_PORT.tcp())
-            .with_label(RUN_LABEL, docker::run_id())
+            .with_label(RUN_LABEL, crate::run::run_id())
             .with_label(docker::INSTANCE_LABEL, instance)
-            .with_label(docker::PID_LABEL, std::process::id().to_string())
+            .with_label(crate::run::PID_LABEL, crate::run::run_pid().to_string())
             .with_readonly_rootfs(config.read_only)
             .with_cap_drop("ALL")
             .with_security_opt("no-new-privileges")
@@ -229,22 +234,21 @@ impl Target for ContainerTarget {
         &self.name
     }
 
-    fn base_url(&self) -> &str {
-        &self.base
+    fn http(&self) -> Option<Http<'_>> {
+        Some(Http::new(&self.base))
     }
 
-    fn capabilities(&self) -> &[Capability] {
-        if self.transcript.is_empty() {
-            &[Capability::Http, Capability::Signals, Capability::Image, Capability::Container]
-        } else {
-            &[
-                Capability::Http,
-                Capability::StartupObserved,
-                Capability::Signals,
-                Capability::Image,
-                Capability::Container,
-            ]
-        }
+    fn startup(&self) -> Option<Startup<'_>> {
+        Some(Startup(&self.transcript)).filter(|t| !t.0.is_empty())
+    }
+
+    fn signals(&self) -> Option<&dyn Spawner> {
+        Some(self)
+    }
+
+    fn same_host(&self) -> Option<SameHost> {
+        // The engine is reached through a local Unix socket: its containers run here.
+        Some(SameHost::here())
     }
 
     fn image(&self) -> Option<&dyn ImageView> {
@@ -254,21 +258,11 @@ impl Target for ContainerTarget {
     fn container(&self) -> Option<&dyn ContainerView> {
         Some(self)
     }
+}
 
-    fn startup_transcript(&self) -> Option<&[(Duration, u16)]> {
-        Some(&self.transcript).filter(|t| !t.is_empty()).map(Vec::as_slice)
-    }
-
-    fn spawn_private(&self) -> Option<Result<Box<dyn Private>>> {
-        Some(ContainerTarget::start(&self.config).map(|t| Box::new(t) as Box<dyn Private>))
-    }
-
-    fn host_pid(&self) -> Option<u32> {
-        let inspect = self
-            .runtime
-            .block_on(self.client.inspect_container(self.id(), None::<InspectContainerOptions>))
-            .ok()?;
-        inspect.state?.pid.and_then(|pid| u32::try_from(pid).ok()).filter(|pid| *pid > 0)
+impl Spawner for ContainerTarget {
+    fn spawn_private(&self) -> Result<Box<dyn Private>> {
+        ContainerTarget::start(&self.engine, &self.config).map(|t| Box::new(t) as Box<dyn Private>)
     }
 }
 
@@ -363,11 +357,12 @@ impl ContainerView for ContainerTarget {
             ready_timeout,
             ..self.config.clone()
         };
-        ContainerTarget::start(&config).map(|t| Box::new(t) as Box<dyn Private>)
+        ContainerTarget::start(&self.engine, &config).map(|t| Box::new(t) as Box<dyn Private>)
     }
 
-    fn run_without_gpus(&self, args: &[&str]) -> std::result::Result<docker::OneShot, String> {
-        docker::run_once(&self.engine, &self.config.image.reference(), args)
+    fn run_without_gpus(&self, args: &[&str]) -> std::result::Result<Exited, String> {
+        let shot = docker::run_once(&self.engine, &self.config.image.reference(), args)?;
+        Ok(Exited { exit_code: shot.exit_code, stdout: shot.stdout, stderr: shot.stderr })
     }
 
     fn gpus_requested(&self) -> bool {
@@ -376,6 +371,18 @@ impl ContainerView for ContainerTarget {
 }
 
 impl Private for ContainerTarget {
+    fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    fn host_pid(&self) -> Option<u32> {
+        let inspect = self
+            .runtime
+            .block_on(self.client.inspect_container(self.id(), None::<InspectContainerOptions>))
+            .ok()?;
+        inspect.state?.pid.and_then(|pid| u32::try_from(pid).ok()).filter(|pid| *pid > 0)
+    }
+
     fn signal(&self, signal: i32) -> std::result::Result<(), String> {
         let options = KillContainerOptions { signal: signal.to_string() };
         self.runtime
@@ -460,18 +467,6 @@ fn watch_readiness(
         }
         transcript
     })
-}
-
-/// The engine [`docker::prepare`] found, or the reason the target cannot start.
-fn engine() -> Result<Engine> {
-    match docker::prepared() {
-        Some(Ok(engine)) => Ok(engine.clone()),
-        Some(Err(why)) => Err(Error::Config(format!("--target container: {why}"))),
-        None => Err(Error::Config(
-            "--target container: gauntlet::docker::prepare was not called at the start of main"
-                .into(),
-        )),
-    }
 }
 
 /// A port on 127.0.0.1 that is free now, so the mapping (and the base URL)

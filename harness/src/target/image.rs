@@ -9,9 +9,9 @@ use testcontainers::bollard::models::ContainerCreateBody;
 use testcontainers::bollard::query_parameters::{CreateContainerOptions, RemoveContainerOptions};
 
 use super::{Error, ImageView, Result, Target};
-use crate::check::Capability;
-use crate::docker::{self, Engine, RUN_LABEL};
+use crate::docker::{self, Engine};
 use crate::image::ImageFacts;
+use crate::run::RUN_LABEL;
 
 /// An image on the local engine, inspected.
 #[derive(Debug)]
@@ -22,20 +22,13 @@ pub struct ImageTarget {
 }
 
 impl ImageTarget {
-    /// Creates (never starts) a container of `reference` on the engine
-    /// [`docker::prepare`] found.
-    pub fn open(reference: &str) -> Result<Self> {
-        let engine = match docker::prepared() {
-            Some(Ok(engine)) => engine.clone(),
-            Some(Err(why)) => return Err(Error::Config(format!("--target image: {why}"))),
-            None => {
-                Engine::locate().map_err(|why| Error::Config(format!("--target image: {why}")))?
-            }
-        };
+    /// Creates (never starts) a container of `reference` on `engine`.
+    pub fn open(engine: &Engine, reference: &str) -> Result<Self> {
+        let engine = engine.clone();
         let client = engine.client().map_err(Error::Start)?;
         let labels = HashMap::from([
-            (RUN_LABEL.to_owned(), docker::run_id().to_owned()),
-            (docker::PID_LABEL.to_owned(), std::process::id().to_string()),
+            (RUN_LABEL.to_owned(), crate::run::run_id().to_owned()),
+            (crate::run::PID_LABEL.to_owned(), crate::run::run_pid().to_string()),
         ]);
         let body = ContainerCreateBody {
             image: Some(reference.to_owned()),
@@ -66,15 +59,6 @@ impl Drop for ImageTarget {
 impl Target for ImageTarget {
     fn name(&self) -> &str {
         &self.name
-    }
-
-    fn base_url(&self) -> &str {
-        // Never run, so nothing listens: port 9 (discard) refuses at once.
-        "http://127.0.0.1:9"
-    }
-
-    fn capabilities(&self) -> &[Capability] {
-        &[Capability::Image]
     }
 
     fn image(&self) -> Option<&dyn ImageView> {

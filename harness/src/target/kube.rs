@@ -20,14 +20,9 @@ use kube::config::{Config, KubeConfigOptions};
 use kube::{Client, ResourceExt};
 use serde_json::Value;
 
-use super::{ClusterView, Error, Result, Target};
-use crate::check::Capability;
+use super::{ClusterView, Error, Http, Result, Target};
 use crate::cluster::{self, Render, Rollout};
-use crate::docker::{PID_LABEL, RUN_LABEL};
-
-/// Label naming the host whose harness created a namespace, so a sweep only
-/// judges its own host's process ids.
-pub const HOST_LABEL: &str = "gauntlet.host";
+use crate::run::{HOST_LABEL, PID_LABEL, RUN_LABEL};
 
 /// How to open the kube target.
 #[derive(Debug, Clone)]
@@ -119,10 +114,10 @@ impl KubeTarget {
         if swept > 0 {
             eprintln!("gauntlet: removed {swept} namespace(s) a dead run left");
         }
-        let namespace = cluster::namespace_for(crate::docker::run_id());
+        let namespace = cluster::namespace_for(crate::run::run_id());
         let render = Render {
             namespace: namespace.clone(),
-            run_id: crate::docker::run_id().to_owned(),
+            run_id: crate::run::run_id().to_owned(),
             image: config.image.clone(),
         };
         let objects = render.objects(&documents).map_err(Error::Config)?;
@@ -135,7 +130,7 @@ impl KubeTarget {
         runtime.block_on(create_namespace(&client, &namespace)).map_err(Error::Start)?;
         let hook = {
             let (client, namespace) = (client.clone(), namespace.clone());
-            crate::docker::on_interrupt(move || {
+            crate::run::on_interrupt(move || {
                 if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
                     let _ = rt.block_on(delete_namespace(&client, &namespace));
                     eprintln!("gauntlet: interrupted; deleted namespace {namespace}");
@@ -165,7 +160,7 @@ impl KubeTarget {
             Err(why) => {
                 let diagnostics = runtime.block_on(diagnostics(&client, &namespace, None));
                 let _ = runtime.block_on(delete_namespace(&client, &namespace));
-                crate::docker::forget_on_interrupt(hook);
+                crate::run::forget_on_interrupt(hook);
                 Err(Error::Start(format!("--target kube: {why}\n{diagnostics}")))
             }
         }
@@ -181,7 +176,7 @@ impl Drop for KubeTarget {
     fn drop(&mut self) {
         self.forward.abort();
         let _ = self.runtime.block_on(delete_namespace(&self.client, &self.namespace));
-        crate::docker::forget_on_interrupt(self.hook);
+        crate::run::forget_on_interrupt(self.hook);
     }
 }
 
@@ -190,12 +185,8 @@ impl Target for KubeTarget {
         &self.name
     }
 
-    fn base_url(&self) -> &str {
-        &self.base
-    }
-
-    fn capabilities(&self) -> &[Capability] {
-        &[Capability::Http, Capability::Kube]
+    fn http(&self) -> Option<Http<'_>> {
+        Some(Http::new(&self.base))
     }
 
     fn cluster(&self) -> Option<&dyn ClusterView> {
@@ -219,10 +210,10 @@ impl ClusterView for KubeTarget {
 }
 
 async fn create_namespace(client: &Client, name: &str) -> std::result::Result<(), String> {
-    let host = hostname();
+    let host = crate::run::host_name();
     let labels: BTreeMap<String, String> = [
-        (RUN_LABEL.to_owned(), crate::docker::run_id().to_owned()),
-        (PID_LABEL.to_owned(), std::process::id().to_string()),
+        (RUN_LABEL.to_owned(), crate::run::run_id().to_owned()),
+        (PID_LABEL.to_owned(), crate::run::run_pid().to_string()),
         (HOST_LABEL.to_owned(), host),
     ]
     .into();
@@ -255,7 +246,7 @@ async fn sweep(client: &Client) -> usize {
     let Ok(list) = api.list(&ListParams::default().labels(RUN_LABEL)).await else { return 0 };
     let labelled: Vec<(String, BTreeMap<String, String>)> =
         list.items.iter().map(|n| (n.name_any(), n.labels().clone())).collect();
-    let stale = cluster::stale(&labelled, &hostname(), crate::docker::process_alive);
+    let stale = cluster::stale(&labelled, &crate::run::host_name(), crate::run::process_alive);
     let mut removed = 0;
     for name in stale {
         if delete_namespace(client, &name).await.is_ok() {
@@ -263,12 +254,6 @@ async fn sweep(client: &Client) -> usize {
         }
     }
     removed
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_owned())
-        .unwrap_or_else(|_| "unknown".into())
 }
 
 /// Server-side apply of every object, as field manager `gauntlet`.

@@ -1,146 +1,25 @@
-//! Targets: how to reach a service and what the harness can do with it.
+//! Targets: how to reach a service and what the harness can do with it. A
+//! target gives one view per capability it has (`capability`); `spec` turns a
+//! `--target` argument into an open target.
 
+mod capability;
 mod container;
+mod error;
 mod image;
 mod kube;
 mod process;
+mod spec;
 mod url;
+mod views;
 
+pub use capability::{Capability, Http, SameHost, Startup, View};
 pub use container::{ContainerConfig, ContainerTarget, SERVICE_PORT, ServiceImage};
+pub use error::{Error, Result};
 pub use image::ImageTarget;
-pub use kube::{HOST_LABEL, KubeConfig, KubeTarget, reachable as kube_reachable};
-
+pub use kube::{KubeConfig, KubeTarget, reachable as kube_reachable};
 pub use process::{ProcessConfig, ProcessTarget};
+pub use spec::{OpenOptions, Spec};
 pub use url::UrlTarget;
-
-use std::time::Duration;
-
-use crate::check::Capability;
-use crate::image::ImageFacts;
-
-/// A service under test, reached over HTTP.
-pub trait Target: Send + Sync {
-    /// A short name for reports (`process`, `url=http://...`).
-    fn name(&self) -> &str;
-    /// Base URL without a trailing slash, e.g. `http://127.0.0.1:41234`.
-    fn base_url(&self) -> &str;
-    /// What this target can do beyond plain HTTP.
-    fn capabilities(&self) -> &[Capability];
-    /// Readiness answers polled from the moment the service listened, with the
-    /// time since the process started; present with `StartupObserved`.
-    fn startup_transcript(&self) -> Option<&[(Duration, u16)]> {
-        None
-    }
-    /// Starts another instance of the service that only the caller uses, for
-    /// checks that disturb it (signals); present with `Signals`.
-    fn spawn_private(&self) -> Option<Result<Box<dyn Private>>> {
-        None
-    }
-    /// The image the service runs from; present with `Image`.
-    fn image(&self) -> Option<&dyn ImageView> {
-        None
-    }
-    /// The container the service runs in; present with `Container`.
-    fn container(&self) -> Option<&dyn ContainerView> {
-        None
-    }
-    /// The cluster the service is deployed to; present with `Kube`.
-    fn cluster(&self) -> Option<&dyn ClusterView> {
-        None
-    }
-    /// The service's process id as this host sees it (what NVML reports), for
-    /// a service running on this host.
-    fn host_pid(&self) -> Option<u32> {
-        None
-    }
-}
-
-/// A deployment in a cluster, read through the API server.
-pub trait ClusterView: Send + Sync {
-    /// The Deployment as the API server has it now.
-    fn deployment(&self) -> std::result::Result<k8s_openapi::api::apps::v1::Deployment, String>;
-    /// Its pods.
-    fn pods(&self) -> std::result::Result<Vec<k8s_openapi::api::core::v1::Pod>, String>;
-    /// Events and pod logs, for a report that must say why.
-    fn diagnostics(&self) -> String;
-}
-
-/// How a container runs, as the engine reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RuntimeSettings {
-    /// The root filesystem is read-only.
-    pub read_only: bool,
-    /// Capabilities dropped (`ALL` for all).
-    pub cap_drop: Vec<String>,
-    /// The memory limit in bytes, 0 for none.
-    pub memory_limit: i64,
-}
-
-/// A running container the harness started and may steer.
-pub trait ContainerView: Send + Sync {
-    /// How it runs.
-    fn settings(&self) -> std::result::Result<RuntimeSettings, String>;
-    /// Its log lines so far, stdout then stderr.
-    fn logs(&self) -> Vec<String>;
-    /// Docker's health status (`starting`, `healthy`, `unhealthy`); `None`
-    /// without a HEALTHCHECK.
-    fn health(&self) -> std::result::Result<Option<String>, String>;
-    /// Memory in use now, in bytes, as `docker stats` counts it.
-    fn memory_bytes(&self) -> std::result::Result<u64, String>;
-    /// `docker stop`: SIGTERM, SIGKILL after `grace`; returns the exit code.
-    fn stop(&self, grace: Duration) -> std::result::Result<i64, String>;
-    /// Starts another instance the way an orchestrator would: read-only root
-    /// filesystem, every capability dropped, a `memory_limit` in bytes; gives up
-    /// when it is not ready within `ready_timeout`.
-    fn spawn_hardened(
-        &self,
-        memory_limit: i64,
-        ready_timeout: Duration,
-    ) -> Result<Box<dyn Private>>;
-    /// Runs the service binary once with `args` (e.g. `gpu`) in a container of
-    /// the same image with no GPU requested, and waits for it to exit.
-    fn run_without_gpus(
-        &self,
-        args: &[&str],
-    ) -> std::result::Result<crate::docker::OneShot, String>;
-    /// Whether this container was started with every GPU requested.
-    fn gpus_requested(&self) -> bool;
-}
-
-/// An image the harness can read.
-pub trait ImageView: Send + Sync {
-    /// Its metadata.
-    fn facts(&self) -> std::result::Result<ImageFacts, String>;
-    /// Whether `path` exists in its filesystem.
-    fn path_exists(&self, path: &str) -> std::result::Result<bool, String>;
-    /// The port, inside the container, the service was seen listening on (its
-    /// `listening` log line, else the port the harness reached it on); `None`
-    /// when the image was never run.
-    fn listening_port(&self) -> Option<u16>;
-}
-
-/// An instance a check owns and may stop.
-pub trait Private: Target {
-    /// Sends a Unix signal (e.g. `libc::SIGTERM`).
-    fn signal(&self, signal: i32) -> std::result::Result<(), String>;
-    /// Waits up to `timeout` for the instance to exit; returns its exit code
-    /// (`None` when it is still running or was killed by a signal).
-    fn wait_exit(&self, timeout: Duration) -> Option<i32>;
-    /// Starts the instance again at the same address, killing it first if it still
-    /// runs, and waits until it is ready; returns how long that took.
-    fn restart(&self) -> std::result::Result<Duration, String>;
-}
-
-/// Why a target could not be set up.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// The target's settings are wrong (a usage error: exit code 2).
-    #[error("{0}")]
-    Config(String),
-    /// The service did not come up.
-    #[error("{0}")]
-    Start(String),
-}
-
-/// Result of target set-up.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub use views::{
+    ClusterView, ContainerView, Exited, ImageView, Private, RuntimeSettings, Spawner, Target,
+};

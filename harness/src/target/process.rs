@@ -7,8 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use super::{Error, Private, Result, Target};
-use crate::check::Capability;
+use super::{Error, Http, Private, Result, SameHost, Spawner, Startup, Target};
 
 /// How to start the service.
 #[derive(Debug, Clone)]
@@ -185,6 +184,30 @@ impl Target for ProcessTarget {
         "process"
     }
 
+    fn http(&self) -> Option<Http<'_>> {
+        Some(Http::new(&self.base))
+    }
+
+    fn startup(&self) -> Option<Startup<'_>> {
+        Some(Startup(&self.transcript))
+    }
+
+    fn signals(&self) -> Option<&dyn Spawner> {
+        Some(self)
+    }
+
+    fn same_host(&self) -> Option<SameHost> {
+        Some(SameHost::here())
+    }
+}
+
+impl Spawner for ProcessTarget {
+    fn spawn_private(&self) -> Result<Box<dyn Private>> {
+        ProcessTarget::start(&self.config).map(|t| Box::new(t) as Box<dyn Private>)
+    }
+}
+
+impl Private for ProcessTarget {
     fn base_url(&self) -> &str {
         &self.base
     }
@@ -193,20 +216,6 @@ impl Target for ProcessTarget {
         Some(self.pid())
     }
 
-    fn capabilities(&self) -> &[Capability] {
-        &[Capability::Http, Capability::StartupObserved, Capability::Signals]
-    }
-
-    fn startup_transcript(&self) -> Option<&[(Duration, u16)]> {
-        Some(&self.transcript)
-    }
-
-    fn spawn_private(&self) -> Option<Result<Box<dyn Private>>> {
-        Some(ProcessTarget::start(&self.config).map(|t| Box::new(t) as Box<dyn Private>))
-    }
-}
-
-impl Private for ProcessTarget {
     fn signal(&self, signal: i32) -> std::result::Result<(), String> {
         let pid = self.child.lock().expect("child lock").id() as i32;
         // SAFETY: kill(2) on the pid of a child this target spawned and has not reaped.

@@ -1,8 +1,7 @@
 //! The `url` target: anything already running, such as another vendor's server
 //! or a staging deployment. It can only be reached, not steered.
 
-use super::{Error, Result, Target};
-use crate::check::Capability;
+use super::{Error, Http, Result, Target};
 
 /// A service at a fixed base URL.
 #[derive(Debug)]
@@ -33,11 +32,7 @@ impl Target for UrlTarget {
         &self.name
     }
 
-    fn base_url(&self) -> &str {
-        &self.base
-    }
-
-    fn capabilities(&self) -> &[Capability] {
-        &[Capability::Http]
+    fn http(&self) -> Option<Http<'_>> {
+        Some(Http::new(&self.base))
     }
 }

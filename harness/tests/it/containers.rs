@@ -8,13 +8,14 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
-use gauntlet::docker::{self, Engine, PID_LABEL};
+use gauntlet::docker::{self, Engine};
+use gauntlet::run::PID_LABEL;
 
 /// The engine, or `None` after saying why the test does not run here.
 pub fn engine() -> Option<Engine> {
     match Engine::locate() {
         Ok(engine) => Some(engine),
-        Err(why) if docker::in_ci() => panic!("CI=true and {why}"),
+        Err(why) if gauntlet::run::in_ci() => panic!("CI=true and {why}"),
         Err(why) => {
             eprintln!("not run: {why}");
             None

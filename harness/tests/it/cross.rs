@@ -24,7 +24,7 @@ fn deployed(path: &str) -> Deployed {
 fn overlay() -> Option<Deployed> {
     let documents = match gauntlet::manifests::load(&[repo("manifests/k8s/overlays/cpu")]) {
         Ok(d) => d,
-        Err(e @ gauntlet::manifests::Error::NoKubectl { .. }) if !gauntlet::docker::in_ci() => {
+        Err(e @ gauntlet::manifests::Error::NoKubectl { .. }) if !gauntlet::run::in_ci() => {
             eprintln!("not run: {e}");
             return None;
         }

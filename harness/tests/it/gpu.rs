@@ -1,5 +1,6 @@
-//! The GPU family where there is no GPU: the `gpu` profile yields only
-//! not-applicable, and each check, judged with a report recorded on an H100
+//! The GPU family where there is no GPU: the `gpu` profile leaves the checks
+//! that read this host's NVML not applicable and judges the CPU-only service on
+//! its answers, and each check, judged with a report recorded on an H100
 //! standing in for this host's NVML, fails on the real CPU-only service (or a
 //! stand-in cluster) with a message that says what was seen. The judgements
 //! themselves are unit-tested on the same recordings (`gauntlet::gpu`).
@@ -10,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use gauntlet::gpu::{self, GpuReport};
-use gauntlet::target::{ClusterView, ProcessConfig, ProcessTarget};
-use gauntlet::{Capability, Outcome, Profile, Target, checks};
+use gauntlet::target::{ClusterView, Http, ProcessConfig, ProcessTarget};
+use gauntlet::{Outcome, Profile, Target, checks};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 
@@ -56,7 +57,7 @@ fn gauntlet_gpu_prints_the_host_report_and_exits_1_without_a_gpu() {
 }
 
 #[test]
-fn the_gpu_profile_on_a_machine_without_a_gpu_is_only_not_applicable() {
+fn the_gpu_profile_without_a_gpu_judges_the_cpu_service_on_its_answers() {
     if let Some(why) = gpu::host_report().no_gpu() {
         eprintln!("this host: {why}");
     } else {
@@ -75,19 +76,24 @@ fn the_gpu_profile_on_a_machine_without_a_gpu_is_only_not_applicable() {
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap_or_default())
             .unwrap_or_else(|e| panic!("no JSON report ({e}): {text}"));
-    let gpu_checks = checks::catalog().iter().filter(|c| c.id.starts_with("gpu.")).count();
+    // What speaks only HTTP judges the service's answers: it runs on the CPU.
     assert_eq!(report["summary"]["passed"], 0, "{text}");
-    assert_eq!(report["summary"]["failed"], 0, "{text}");
-    assert_eq!(report["summary"]["should_failed"], 0, "{text}");
-    assert_eq!(report["summary"]["not_applicable"], gpu_checks, "{text}");
+    assert_eq!(report["summary"]["failed"], 2, "device and matches-cpu: {text}");
+    assert_eq!(report["summary"]["should_failed"], 1, "throughput: {text}");
+    // What reads this host's NVML, or needs a container or a cluster, cannot run.
+    assert_eq!(report["summary"]["not_applicable"], 5, "{text}");
     for check in report["checks"].as_array().unwrap() {
         let message = check.to_string();
-        assert!(
-            message.contains("no GPU here") || message.contains("lacks the capability"),
-            "every not-applicable says why: {message}"
-        );
+        match check["outcome"].as_str().unwrap() {
+            "not-applicable" => assert!(
+                message.contains("no GPU here") || message.contains("lacks the capability"),
+                "every not-applicable says why: {message}"
+            ),
+            "fail" => assert!(message.contains("not on a CUDA device"), "{message}"),
+            other => panic!("{other}: {message}"),
+        }
     }
-    assert_eq!(out.status.code(), Some(0), "nothing failed: {text}");
+    assert_eq!(out.status.code(), Some(1), "a MUST check failed: {text}");
 }
 
 #[test]
@@ -158,11 +164,8 @@ impl Target for GpuPod {
     fn name(&self) -> &str {
         "kube=stand-in"
     }
-    fn base_url(&self) -> &str {
-        &self.base
-    }
-    fn capabilities(&self) -> &[Capability] {
-        &[Capability::Http, Capability::Kube]
+    fn http(&self) -> Option<Http<'_>> {
+        Some(Http::new(&self.base))
     }
     fn cluster(&self) -> Option<&dyn ClusterView> {
         Some(self)

@@ -29,7 +29,8 @@ fn build_broken(fault: &str) -> String {
 }
 
 fn judge(id: &str, reference: &str, profile: &Profile) -> Outcome {
-    let target = ImageTarget::open(reference).unwrap_or_else(|e| panic!("{e}"));
+    let engine = gauntlet::docker::connect().unwrap_or_else(|e| panic!("{e}"));
+    let target = ImageTarget::open(&engine, reference).unwrap_or_else(|e| panic!("{e}"));
     let check = checks::catalog().into_iter().find(|c| c.id == id).unwrap();
     check.judge(&target, profile)
 }

@@ -7,8 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use gauntlet::target::ClusterView;
-use gauntlet::{Capability, Outcome, Profile, Target, checks};
+use gauntlet::target::{ClusterView, Http};
+use gauntlet::{Outcome, Profile, Target, checks};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 
@@ -91,12 +91,6 @@ impl Target for Recorded {
     fn name(&self) -> &str {
         "kube=recorded"
     }
-    fn base_url(&self) -> &str {
-        "http://127.0.0.1:9"
-    }
-    fn capabilities(&self) -> &[Capability] {
-        &[Capability::Kube]
-    }
     fn cluster(&self) -> Option<&dyn ClusterView> {
         Some(self)
     }
@@ -147,11 +141,8 @@ fn on_other_targets_the_kube_checks_are_not_applicable() {
         fn name(&self) -> &str {
             "url=http://127.0.0.1:9"
         }
-        fn base_url(&self) -> &str {
-            "http://127.0.0.1:9"
-        }
-        fn capabilities(&self) -> &[Capability] {
-            &[Capability::Http]
+        fn http(&self) -> Option<Http<'_>> {
+            Some(Http::new("http://127.0.0.1:9"))
         }
     }
     for id in ["kube.rollout.complete", "kube.pods.stable"] {

@@ -62,10 +62,10 @@ fn restart_check_catches_a_restart_over_the_ready_budget() {
 fn a_restarted_process_keeps_its_address_and_logs() {
     let config = ProcessConfig::locate().unwrap_or_else(|e| panic!("{e}"));
     let target = ProcessTarget::start(&config).unwrap_or_else(|e| panic!("{e}"));
-    let (base, pid) = (gauntlet::Target::base_url(&target).to_owned(), target.pid());
+    let (base, pid) = (gauntlet::target::Private::base_url(&target).to_owned(), target.pid());
     let took = gauntlet::target::Private::restart(&target).unwrap();
     assert!(took > Duration::ZERO);
-    assert_eq!(gauntlet::Target::base_url(&target), base);
+    assert_eq!(gauntlet::target::Private::base_url(&target), base);
     assert_ne!(target.pid(), pid, "a restart starts a new process");
     let listening = target.logs().iter().filter(|l| l.contains("\"listening\"")).count();
     assert_eq!(listening, 2, "both starts are in the logs: {:?}", target.logs());
@@ -77,7 +77,7 @@ fn the_openai_compatible_profile_passes_against_the_reference_service() {
     let service = ProcessTarget::start(&config).unwrap_or_else(|e| panic!("{e}"));
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_gauntlet"))
         .args(["run", "--profile", "openai-compatible", "--target"])
-        .arg(format!("url={}", gauntlet::Target::base_url(&service)))
+        .arg(format!("url={}", gauntlet::target::Private::base_url(&service)))
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);

@@ -16,7 +16,7 @@ fn render(overlay: &str) -> Option<Vec<Value>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../manifests/k8s/overlays").join(overlay);
     let out = match Command::new("kubectl").arg("kustomize").arg(&dir).output() {
         Ok(out) => out,
-        Err(e) if gauntlet::docker::in_ci() => panic!("CI=true and kubectl cannot run: {e}"),
+        Err(e) if gauntlet::run::in_ci() => panic!("CI=true and kubectl cannot run: {e}"),
         Err(e) => {
             eprintln!("not run: kubectl cannot run: {e}");
             return None;

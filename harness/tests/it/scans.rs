@@ -26,7 +26,7 @@ fn the_tracked_files_hold_no_secret_outside_the_allow_list() {
     let listed = Command::new("git").arg("ls-files").current_dir(root()).output();
     let files = match listed {
         Ok(out) if out.status.success() => String::from_utf8(out.stdout).unwrap(),
-        _ if gauntlet::docker::in_ci() => panic!("CI=true and git ls-files cannot run here"),
+        _ if gauntlet::run::in_ci() => panic!("CI=true and git ls-files cannot run here"),
         _ => {
             eprintln!("not run: not a git checkout");
             return;

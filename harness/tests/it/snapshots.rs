@@ -5,14 +5,14 @@
 use std::path::Path;
 
 use gauntlet::target::UrlTarget;
-use gauntlet::{Outcome, Profile, checks};
+use gauntlet::{Outcome, Profile, Target, checks};
 
 use crate::broken::{Fault, serve};
 
 /// Writes the well-behaved fake's answer to `id` as a reviewed snapshot in `dir`.
 fn accept_good_answer(id: &str, dir: &Path) {
     let target = UrlTarget::connect(&serve(Fault::None)).unwrap();
-    let capture = checks::capture_snapshot(id, &target).unwrap().unwrap();
+    let capture = checks::capture_snapshot(id, target.http().unwrap()).unwrap().unwrap();
     let snap = format!(
         "---\nsource: harness/tests/it/snapshots.rs\ndescription: \"{}\"\n---\n{}\n",
         capture.requests.replace('"', "\\\"").replace('\n', " "),

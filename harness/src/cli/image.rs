@@ -1,0 +1,54 @@
+//! `gauntlet image`: the service image built FROM scratch, for this checkout's
+//! service binary and model (`--gpu`: the CUDA build with its libraries).
+
+use std::path::PathBuf;
+
+use gauntlet::image::ImageSpec;
+use gauntlet::target::ProcessConfig;
+
+use super::Error;
+
+/// `gauntlet image` settings.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The gauntlet-service binary (default: beside this one, or GAUNTLET_SERVICE_BIN).
+    #[arg(long)]
+    binary: Option<PathBuf>,
+    /// Tags to give it (default: gauntlet-service:dev, with --gpu gauntlet-service:gpu).
+    #[arg(long = "tag")]
+    tags: Vec<String>,
+    /// Build the GPU image (manifests/Dockerfile.gpu) around a CUDA build of the
+    /// service, with the CUDA libraries from --cuda-libs.
+    #[arg(long)]
+    gpu: bool,
+    /// With --gpu: the folder holding cuBLAS, cuBLASLt and cuRAND (every
+    /// `lib*.so*` in it is copied; default target/cuda-toolkit/lib).
+    #[arg(long, requires = "gpu")]
+    cuda_libs: Option<PathBuf>,
+}
+
+/// Builds the image and prints its id and tags.
+pub fn run(args: Args) -> super::Result {
+    let config = ProcessConfig::locate()?;
+    let binary = args.binary.unwrap_or(config.binary);
+    let mut spec = if args.gpu {
+        let libs = args
+            .cuda_libs
+            .unwrap_or_else(|| gauntlet::run::source_checkout().join("target/cuda-toolkit/lib"));
+        ImageSpec::for_gpu(binary, config.model_dir, &libs)
+            .map_err(|e| Error::Usage(format!("--cuda-libs: {e}")))?
+    } else {
+        ImageSpec::for_checkout(binary, config.model_dir)
+    };
+    if !args.tags.is_empty() {
+        spec.tags = args.tags;
+    }
+    match gauntlet::image::build(&spec) {
+        Ok(id) => {
+            println!("built {id} as {}", spec.tags.join(", "));
+            Ok(())
+        }
+        Err(e @ gauntlet::image::Error::Missing(_)) => Err(Error::Usage(e.to_string())),
+        Err(e) => Err(Error::Failed(e.to_string())),
+    }
+}

@@ -1,0 +1,12 @@
+//! The run itself, the bottom layer every other module may use: its identity
+//! and the labels that mark what it created (`identity`), and the hooks that
+//! clean up after it when an interrupt arrives (`interrupt`).
+
+mod identity;
+mod interrupt;
+
+pub use identity::{
+    HOST_LABEL, PID_LABEL, RUN_ENV, RUN_LABEL, host_name, in_ci, process_alive, run_id, run_pid,
+    source_checkout,
+};
+pub use interrupt::{forget_on_interrupt, handle_interrupts, on_interrupt, settle};
