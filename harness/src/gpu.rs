@@ -1,107 +1,16 @@
-//! GPU reports and the judgements made on them. A report is what NVML says
-//! about the driver, the devices and the processes on them: the host's own
-//! (read here through nvml-wrapper, loaded at run time) or the one a service
-//! serves at `/gpu`. The judgements (same GPUs by UUID, memory held by a
+//! GPU reports and the judgements made on them. A report (the
+//! `gauntlet-gpu-report` crate's type, shared with the reference service) is
+//! what NVML says about the driver, the devices and the processes on them: the
+//! host's own or the one a service serves at `/gpu`. The judgements (same GPUs by UUID, memory held by a
 //! process, device counts against a limit, vectors against the CPU's) are
 //! plain functions, tested on reports recorded on a real GPU
 //! (`fixtures/gpu/`); only [`host_report`] touches NVML.
 
 use std::cell::RefCell;
-use std::sync::OnceLock;
 
-use nvml_wrapper::Nvml;
-use nvml_wrapper::enums::device::UsedGpuMemory;
-use serde::{Deserialize, Serialize};
+pub use gauntlet_gpu_report::{GpuDevice, GpuProcess, GpuReport};
 
-/// The `/gpu` report's fields the harness reads (a service may add more).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GpuReport {
-    /// Whether NVML loaded and answered.
-    pub available: bool,
-    /// Why not, when it did not.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// The NVIDIA driver's version.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub driver_version: Option<String>,
-    /// The CUDA version the driver supports.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cuda_driver_version: Option<String>,
-    /// One entry a GPU.
-    #[serde(default)]
-    pub devices: Vec<GpuDevice>,
-}
-
-/// One GPU.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GpuDevice {
-    /// NVML's index.
-    pub index: u32,
-    /// Marketing name.
-    pub name: String,
-    /// Stable identity, `GPU-...`.
-    pub uuid: String,
-    /// Memory on the card, bytes.
-    pub memory_total_bytes: u64,
-    /// Memory in use, bytes.
-    pub memory_used_bytes: u64,
-    /// Compute processes and their memory.
-    #[serde(default)]
-    pub processes: Vec<GpuProcess>,
-}
-
-/// A compute process on a GPU, by its host pid.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GpuProcess {
-    /// Process id as the host sees it.
-    pub pid: u32,
-    /// GPU memory it holds, bytes, when NVML can tell.
-    #[serde(default)]
-    pub used_memory_bytes: Option<u64>,
-}
-
-impl GpuReport {
-    /// A report for a machine where NVML cannot answer.
-    pub fn unavailable(reason: impl Into<String>) -> Self {
-        Self {
-            available: false,
-            reason: Some(reason.into()),
-            driver_version: None,
-            cuda_driver_version: None,
-            devices: Vec::new(),
-        }
-    }
-
-    /// Why no GPU check can run against this (host) report: NVML did not load,
-    /// or it loaded and sees no GPU. `None` when there is a GPU.
-    pub fn no_gpu(&self) -> Option<String> {
-        if !self.available {
-            let why = self.reason.as_deref().unwrap_or("NVML is not available");
-            return Some(format!("no GPU here ({why})"));
-        }
-        self.devices.is_empty().then(|| "no GPU here (NVML loaded but reports no GPU)".to_owned())
-    }
-
-    /// `driver 580.159.04, CUDA 13.0, 1 GPU: NVIDIA H100 80GB HBM3 (GPU-6d56...)`.
-    pub fn summary(&self) -> String {
-        let devices: Vec<String> =
-            self.devices.iter().map(|d| format!("{} ({})", d.name, d.uuid)).collect();
-        format!(
-            "driver {}, CUDA {}, {} GPU(s): {}",
-            self.driver_version.as_deref().unwrap_or("?"),
-            self.cuda_driver_version.as_deref().unwrap_or("?"),
-            self.devices.len(),
-            devices.join(", ")
-        )
-    }
-
-    /// Memory held by process `pid` on any GPU, bytes; `None` when it holds none.
-    pub fn memory_of(&self, pid: u32) -> Option<(u64, &GpuDevice)> {
-        self.devices.iter().find_map(|d| {
-            d.processes.iter().find(|p| p.pid == pid).map(|p| (p.used_memory_bytes.unwrap_or(0), d))
-        })
-    }
-}
+pub use crate::verdict::Verdict;
 
 thread_local! {
     /// A recorded report standing in for this host's NVML, on this thread.
@@ -122,68 +31,58 @@ pub fn with_host_report<T>(recorded: GpuReport, judge: impl FnOnce() -> T) -> T 
     judge()
 }
 
-/// The report in a recording (`fixtures/gpu/*.json`: `recorded` says where and
-/// when, `report` holds the report unchanged).
-pub fn read_recording(path: &std::path::Path) -> Result<GpuReport, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let doc: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    if !doc["recorded"]["host"].is_string() {
-        return Err(format!("{}: does not say where it was recorded", path.display()));
-    }
-    serde_json::from_value(doc["report"].clone()).map_err(|e| format!("{}: {e}", path.display()))
+/// Why a recorded report could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The file could not be read.
+    #[error("{}: {source}", path.display())]
+    Read {
+        /// The recording.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// It is not a recording of a GPU report.
+    #[error("{}: {source}", path.display())]
+    Json {
+        /// The recording.
+        path: std::path::PathBuf,
+        /// What the parser said.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// It does not say where it was recorded.
+    #[error("{}: does not say where it was recorded", path.display())]
+    Unsourced {
+        /// The recording.
+        path: std::path::PathBuf,
+    },
 }
 
-/// This host's report (NVML loaded once per process); never an error: an
-/// unavailable report says why.
+/// The report in a recording (`fixtures/gpu/*.json`: `recorded` says where and
+/// when, `report` holds the report unchanged).
+pub fn read_recording(path: &std::path::Path) -> Result<GpuReport, Error> {
+    let path_buf = || path.to_owned();
+    let text =
+        std::fs::read_to_string(path).map_err(|source| Error::Read { path: path_buf(), source })?;
+    let doc: serde_json::Value =
+        serde_json::from_str(&text).map_err(|source| Error::Json { path: path_buf(), source })?;
+    if !doc["recorded"]["host"].is_string() {
+        return Err(Error::Unsourced { path: path_buf() });
+    }
+    serde_json::from_value(doc["report"].clone())
+        .map_err(|source| Error::Json { path: path_buf(), source })
+}
+
+/// This host's report (NVML loaded once per process), or the recorded one
+/// standing in for it on this thread; never an error: an unavailable report
+/// says why.
 pub fn host_report() -> GpuReport {
     if let Some(recorded) = STAND_IN.with(|s| s.borrow().clone()) {
         return recorded;
     }
-    static NVML: OnceLock<Result<Nvml, String>> = OnceLock::new();
-    let nvml = match NVML.get_or_init(|| Nvml::init().map_err(|e| format!("NVML cannot load: {e}")))
-    {
-        Ok(nvml) => nvml,
-        Err(why) => return GpuReport::unavailable(why.clone()),
-    };
-    read(nvml).unwrap_or_else(|e| GpuReport::unavailable(format!("NVML failed: {e}")))
-}
-
-fn read(nvml: &Nvml) -> Result<GpuReport, nvml_wrapper::error::NvmlError> {
-    let mut devices = Vec::new();
-    for index in 0..nvml.device_count()? {
-        let device = nvml.device_by_index(index)?;
-        let memory = device.memory_info()?;
-        let processes = device
-            .running_compute_processes()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|p| GpuProcess {
-                pid: p.pid,
-                used_memory_bytes: match p.used_gpu_memory {
-                    UsedGpuMemory::Used(bytes) => Some(bytes),
-                    UsedGpuMemory::Unavailable => None,
-                },
-            })
-            .collect();
-        devices.push(GpuDevice {
-            index,
-            name: device.name()?,
-            uuid: device.uuid()?,
-            memory_total_bytes: memory.total,
-            memory_used_bytes: memory.used,
-            processes,
-        });
-    }
-    let cuda =
-        nvml.sys_cuda_driver_version().ok().map(|v| format!("{}.{}", v / 1000, v % 1000 / 10));
-    Ok(GpuReport {
-        available: true,
-        reason: None,
-        driver_version: nvml.sys_driver_version().ok(),
-        cuda_driver_version: cuda,
-        devices,
-    })
+    gauntlet_gpu_report::report()
 }
 
 /// The host's GPUs are usable: NVML names the driver and the CUDA version it
@@ -202,19 +101,17 @@ pub fn judge_host(host: &GpuReport) -> Verdict {
     if missing.is_empty() {
         Ok(host.summary())
     } else {
-        Err(format!("NVML loads but does not report {}: {}", missing.join(", "), host.summary()))
+        Err(format!("NVML loads but does not report {}: {}", missing.join(", "), host.summary())
+            .into())
     }
 }
-
-/// The verdict of a judgement: `Ok(evidence)` or `Err(what was seen)`.
-pub type Verdict = Result<String, String>;
 
 /// The service sees exactly the host's GPUs, matched by UUID (indexes differ
 /// inside a container that got a subset).
 pub fn judge_same_gpus(host: &GpuReport, service: &GpuReport) -> Verdict {
     if !service.available {
         let why = service.reason.as_deref().unwrap_or("no reason given");
-        return Err(format!("the service sees no GPU: {why}; the host has {}", uuids(host)));
+        return Err(format!("the service sees no GPU: {why}; the host has {}", uuids(host)).into());
     }
     let missing: Vec<&str> = host
         .devices
@@ -237,7 +134,8 @@ pub fn judge_same_gpus(host: &GpuReport, service: &GpuReport) -> Verdict {
             uuids(host),
             missing.join(", "),
             foreign.join(", ")
-        ))
+        )
+        .into())
     }
 }
 
@@ -250,7 +148,8 @@ pub fn judge_no_gpus(service: &GpuReport) -> Verdict {
         Err(format!(
             "started without a GPU request, the service still sees {}: the GPUs are not isolated",
             uuids(service)
-        ))
+        )
+        .into())
     }
 }
 
@@ -274,7 +173,7 @@ pub fn judge_isolation(exit_code: i64, stdout: &str, stderr: &str) -> Verdict {
          nor a missing-driver error: stdout `{}`, stderr `{}`",
         crate::http::clip(stdout.trim()),
         crate::http::clip(stderr.trim())
-    ))
+    ).into())
 }
 
 /// `pid` and every process below it, from `/proc/PID/task/TID/children`: the
@@ -326,7 +225,7 @@ pub fn judge_memory_growth(
         return Err(format!(
             "process {top}{below} holds no GPU memory (compute processes: [{}]): the model is not on the GPU",
             seen.join(", ")
-        ));
+        ).into());
     };
     if held < least {
         return Err(format!(
@@ -334,7 +233,8 @@ pub fn judge_memory_growth(
             mib(held),
             device.uuid,
             mib(least)
-        ));
+        )
+        .into());
     }
     let was = before.devices.iter().find(|d| d.uuid == device.uuid).map(|d| d.memory_used_bytes);
     let grew = was.map(|was| device.memory_used_bytes.saturating_sub(was));
@@ -344,14 +244,17 @@ pub fn judge_memory_growth(
             mib(held),
             device.uuid,
             mib(grew)
-        )),
+        )
+        .into()),
         Some(grew) => Ok(format!(
             "process {pid} holds {} on {}; memory in use grew by {}",
             mib(held),
             device.uuid,
             mib(grew)
         )),
-        None => Err(format!("GPU {} was not in the report from before the start", device.uuid)),
+        None => {
+            Err(format!("GPU {} was not in the report from before the start", device.uuid).into())
+        }
     }
 }
 
@@ -368,7 +271,8 @@ pub fn judge_gpu_count(limit: Option<u64>, service: &GpuReport) -> Verdict {
         Err(format!(
             "the pod's nvidia.com/gpu limit is {limit} but the service sees {seen} GPU(s): {}",
             uuids(service)
-        ))
+        )
+        .into())
     }
 }
 
@@ -385,7 +289,8 @@ pub fn judge_agreement(pairs: &[(&str, Vec<f64>, Vec<f64>)], least: f64) -> Verd
                 "`{text}`: {} dimensions, the CPU reference has {}",
                 got.len(),
                 reference.len()
-            ));
+            )
+            .into());
         }
         let c = cosine(got, reference);
         if c < worst.0 || c.is_nan() {
@@ -398,7 +303,8 @@ pub fn judge_agreement(pairs: &[(&str, Vec<f64>, Vec<f64>)], least: f64) -> Verd
         Err(format!(
             "`{}` agrees with the CPU's vector at cosine {:.6}, under {least}",
             worst.1, worst.0
-        ))
+        )
+        .into())
     }
 }
 

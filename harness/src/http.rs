@@ -4,6 +4,43 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::verdict::Failure;
+
+/// Why a request got no JSON answer.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request could not be sent, or its answer could not be read.
+    #[error("{method} {url}: {source}")]
+    Transport {
+        /// `GET`, `POST`.
+        method: &'static str,
+        /// Where it went.
+        url: String,
+        /// What the client said.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The answer's body is not JSON.
+    #[error("{url} answered {status} with a body that is not JSON: {body}")]
+    NotJson {
+        /// Where it came from.
+        url: String,
+        /// Its status code.
+        status: u16,
+        /// The start of the body.
+        body: String,
+    },
+}
+
+/// The result of a request.
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Self(e.to_string())
+    }
+}
+
 /// A blocking client with a bounded wait.
 pub fn client() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
@@ -13,22 +50,34 @@ pub fn client() -> reqwest::blocking::Client {
 }
 
 /// GETs `url`; returns the status and the body parsed as JSON (`Err` says why not).
-pub fn get_json(url: &str) -> Result<(u16, Value), String> {
-    let response = client().get(url).send().map_err(|e| format!("GET {url}: {e}"))?;
-    read(url, response)
+pub fn get_json(url: &str) -> Result<(u16, Value)> {
+    let transport = |source| Error::Transport { method: "GET", url: url.to_owned(), source };
+    let response = client().get(url).send().map_err(transport)?;
+    read("GET", url, response)
 }
 
 /// POSTs `body` as JSON; returns the status and the parsed answer.
-pub fn post_json(url: &str, body: &Value) -> Result<(u16, Value), String> {
-    let response = client().post(url).json(body).send().map_err(|e| format!("POST {url}: {e}"))?;
-    read(url, response)
+pub fn post_json(url: &str, body: &Value) -> Result<(u16, Value)> {
+    let transport = |source| Error::Transport { method: "POST", url: url.to_owned(), source };
+    let response = client().post(url).json(body).send().map_err(transport)?;
+    read("POST", url, response)
 }
 
-fn read(url: &str, response: reqwest::blocking::Response) -> Result<(u16, Value), String> {
+fn read(
+    method: &'static str,
+    url: &str,
+    response: reqwest::blocking::Response,
+) -> Result<(u16, Value)> {
     let status = response.status().as_u16();
-    let text = response.text().map_err(|e| format!("{url}: reading the body: {e}"))?;
-    let value = serde_json::from_str(&text).map_err(|_| {
-        format!("{url} answered {status} with a body that is not JSON: {}", clip(&text))
+    let text = response.text().map_err(|source| Error::Transport {
+        method,
+        url: url.to_owned(),
+        source,
+    })?;
+    let value = serde_json::from_str(&text).map_err(|_| Error::NotJson {
+        url: url.to_owned(),
+        status,
+        body: clip(&text),
     })?;
     Ok((status, value))
 }

@@ -19,6 +19,7 @@ pub mod run;
 pub mod runner;
 pub mod secrets;
 pub mod target;
+pub mod verdict;
 
 pub use check::{Check, Family, Level, Outcome, Verdict};
 pub use profile::{Profile, Thresholds};

@@ -6,6 +6,37 @@
 
 use std::path::{Path, PathBuf};
 
+/// Why a scan could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A line of the allow-list is not `PATH RULE`.
+    #[error("line {line}: expected `PATH RULE`, found `{text}`")]
+    AllowList {
+        /// Its number, from 1.
+        line: usize,
+        /// What it says.
+        text: String,
+    },
+    /// A file or folder could not be read.
+    #[error("{}: {source}", path.display())]
+    Read {
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An image archive is not what `docker save` writes, or is cut short; the
+    /// text says where.
+    #[error("{0}")]
+    Archive(String),
+}
+
+/// `map_err` for reading `path`.
+fn read(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Read { path: path.to_owned(), source }
+}
+
 /// One thing that looks like a secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
@@ -124,7 +155,7 @@ pub struct AllowList {
 
 impl AllowList {
     /// Parses an allow-list; `Err` names the line that is not `PATH RULE`.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, Error> {
         let mut entries = Vec::new();
         for (n, line) in text.lines().enumerate() {
             let line = line.split('#').next().unwrap_or_default().trim();
@@ -133,7 +164,7 @@ impl AllowList {
             }
             let words: Vec<&str> = line.split_whitespace().collect();
             let [path, rule] = words[..] else {
-                return Err(format!("line {}: expected `PATH RULE`, found `{line}`", n + 1));
+                return Err(Error::AllowList { line: n + 1, text: line.to_owned() });
             };
             entries.push((path.to_owned(), rule.to_owned()));
         }
@@ -167,7 +198,7 @@ impl AllowList {
 /// Every finding in the files under `paths` (folders walked, except `.git`,
 /// `target` and `models`), line by line; binary files (a NUL byte, not UTF-8)
 /// and files over 4 MB are skipped. `Err` for a path that cannot be read.
-pub fn scan_files(paths: &[PathBuf]) -> Result<Vec<FileFinding>, String> {
+pub fn scan_files(paths: &[PathBuf]) -> Result<Vec<FileFinding>, Error> {
     let mut out = Vec::new();
     for path in paths {
         scan_path(path, &mut out)?;
@@ -175,11 +206,11 @@ pub fn scan_files(paths: &[PathBuf]) -> Result<Vec<FileFinding>, String> {
     Ok(out)
 }
 
-fn scan_path(path: &Path, out: &mut Vec<FileFinding>) -> Result<(), String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+fn scan_path(path: &Path, out: &mut Vec<FileFinding>) -> Result<(), Error> {
+    let meta = std::fs::metadata(path).map_err(read(path))?;
     if meta.is_dir() {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(|e| format!("{}: {e}", path.display()))?
+            .map_err(read(path))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| {
                 !p.file_name().is_some_and(|n| n == ".git" || n == "target" || n == "models")
@@ -194,7 +225,7 @@ fn scan_path(path: &Path, out: &mut Vec<FileFinding>) -> Result<(), String> {
     if meta.len() > 4 << 20 {
         return Ok(());
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let bytes = std::fs::read(path).map_err(read(path))?;
     let Ok(text) = String::from_utf8(bytes) else { return Ok(()) };
     if text.contains('\0') {
         return Ok(());
@@ -226,16 +257,17 @@ pub struct ArchiveScan {
 /// manifests beside them. A secret in a layer counts even when a later layer
 /// deletes the file: the layer still ships it. `Err` when the archive or a layer
 /// is not a tar this reads (a compressed layer, a truncated archive).
-pub fn scan_image_archive(archive: &[u8], reference: &str) -> Result<ArchiveScan, String> {
+pub fn scan_image_archive(archive: &[u8], reference: &str) -> Result<ArchiveScan, Error> {
     let mut out = ArchiveScan::default();
-    let outer = tar_entries(archive).map_err(|e| format!("the image archive: {e}"))?;
+    let outer =
+        tar_entries(archive).map_err(|e| Error::Archive(format!("the image archive: {e}")))?;
     let mut opened = Vec::new();
     for entry in &outer.files {
         if is_tar(entry.data) || is_empty_tar(entry.data) {
             out.layers += 1;
             opened.push(entry.path.as_str());
             let files = tar_entries(entry.data)
-                .map_err(|e| format!("layer {} of {reference}: {e}", entry.path))?
+                .map_err(|e| Error::Archive(format!("layer {} of {reference}: {e}", entry.path)))?
                 .files;
             for file in files {
                 let name = format!("{reference}:/{}", file.path.trim_start_matches("./"));
@@ -244,11 +276,11 @@ pub fn scan_image_archive(archive: &[u8], reference: &str) -> Result<ArchiveScan
         } else if entry.data.starts_with(&[0x1f, 0x8b])
             || entry.data.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
         {
-            return Err(format!(
+            return Err(Error::Archive(format!(
                 "layer {} of {reference} is compressed (gzip or zstd, as the containerd image store \
                  saves them); this reads uncompressed layers only",
                 entry.path
-            ));
+            )));
         } else {
             scan_blob(&format!("{reference}:{}", entry.path), entry.data, &mut out);
         }
@@ -258,29 +290,32 @@ pub fn scan_image_archive(archive: &[u8], reference: &str) -> Result<ArchiveScan
     for layer in listed_layers(&outer, reference)? {
         let held = resolve_link(&layer, &outer.links);
         if !opened.contains(&held.as_str()) {
-            return Err(format!(
+            return Err(Error::Archive(format!(
                 "manifest.json of {reference} lists the layer {layer}, which the archive does not \
                  hold as a tar this could open: it was not scanned"
-            ));
+            )));
         }
     }
     Ok(out)
 }
 
 /// The `Layers` of every image in the archive's `manifest.json`.
-fn listed_layers(archive: &Tar<'_>, reference: &str) -> Result<Vec<String>, String> {
+fn listed_layers(archive: &Tar<'_>, reference: &str) -> Result<Vec<String>, Error> {
     let manifest = archive.files.iter().find(|f| f.path == "manifest.json").ok_or_else(|| {
-        format!("the archive of {reference} has no manifest.json: not what `docker save` writes")
+        Error::Archive(format!(
+            "the archive of {reference} has no manifest.json: not what `docker save` writes"
+        ))
     })?;
     let doc: serde_json::Value = serde_json::from_slice(manifest.data)
-        .map_err(|e| format!("manifest.json of {reference}: {e}"))?;
-    let images =
-        doc.as_array().ok_or_else(|| format!("manifest.json of {reference} is not a list"))?;
+        .map_err(|e| Error::Archive(format!("manifest.json of {reference}: {e}")))?;
+    let images = doc
+        .as_array()
+        .ok_or_else(|| Error::Archive(format!("manifest.json of {reference} is not a list")))?;
     let mut layers = Vec::new();
     for image in images {
-        let listed = image["Layers"]
-            .as_array()
-            .ok_or_else(|| format!("manifest.json of {reference}: an image without `Layers`"))?;
+        let listed = image["Layers"].as_array().ok_or_else(|| {
+            Error::Archive(format!("manifest.json of {reference}: an image without `Layers`"))
+        })?;
         layers.extend(listed.iter().filter_map(|l| l.as_str()).map(str::to_owned));
     }
     Ok(layers)
@@ -348,7 +383,7 @@ fn is_tar(data: &[u8]) -> bool {
 
 /// The regular files of a tar (ustar, with GNU long names and pax paths), in
 /// order; links, folders and whiteouts are left out.
-fn tar_entries(data: &[u8]) -> Result<Tar<'_>, String> {
+fn tar_entries(data: &[u8]) -> Result<Tar<'_>, Error> {
     let mut tar = Tar::default();
     let mut at = 0;
     let mut long_name: Option<String> = None;
@@ -360,17 +395,20 @@ fn tar_entries(data: &[u8]) -> Result<Tar<'_>, String> {
             break;
         }
         if !checksum_matches(header) {
-            return Err(format!(
+            return Err(Error::Archive(format!(
                 "the header at byte {at} fails its checksum: not a tar, or corrupt"
-            ));
+            )));
         }
         let size = match pax_size.take() {
             Some(size) if matches!(header[156], b'0' | 0) => size,
-            _ => tar_size(&header[124..136]).ok_or_else(|| format!("a bad size at byte {at}"))?,
+            _ => tar_size(&header[124..136])
+                .ok_or_else(|| Error::Archive(format!("a bad size at byte {at}")))?,
         };
         let start = at + 512;
         let end = start.checked_add(size).filter(|e| *e <= data.len()).ok_or_else(|| {
-            format!("an entry at byte {at} runs past the end: the archive is truncated")
+            Error::Archive(format!(
+                "an entry at byte {at} runs past the end: the archive is truncated"
+            ))
         })?;
         let body = &data[start..end];
         let field = |range: std::ops::Range<usize>| field_text(&header[range]);
@@ -504,7 +542,7 @@ mod tests {
         assert!(allow.allows(&at("src/a.rs", "github-token")));
         assert!(!allow.allows(&at("src/b.rs", "github-token")));
         assert_eq!(allow.unused(&[at("src/a.rs", "private-key")]), ["fixtures/ secret-assignment"]);
-        assert!(AllowList::parse("just-a-path\n").unwrap_err().contains("line 1"));
+        assert!(AllowList::parse("just-a-path\n").unwrap_err().to_string().contains("line 1"));
     }
 
     #[test]
@@ -608,18 +646,26 @@ mod tests {
         let archive = tar(&[("manifest.json", listed.as_bytes()), ("a1/layer.tar", &layer)]);
         let err = scan_image_archive(&archive, "app:1").unwrap_err();
         assert!(
-            err.contains("lists the layer zz/layer.tar, which the archive does not hold"),
+            err.to_string()
+                .contains("lists the layer zz/layer.tar, which the archive does not hold"),
             "{err}"
         );
         let listed = manifest("\"a1/layer.tar\"");
         let archive = tar(&[("manifest.json", listed.as_bytes()), ("a1/layer.tar", b"not a tar")]);
-        assert!(scan_image_archive(&archive, "app:1").unwrap_err().contains("not scanned"));
+        assert!(
+            scan_image_archive(&archive, "app:1").unwrap_err().to_string().contains("not scanned")
+        );
 
         // No manifest at all, or one without layers.
         let err = scan_image_archive(&tar(&[("a1/layer.tar", &layer)]), "app:1").unwrap_err();
-        assert!(err.contains("has no manifest.json"), "{err}");
+        assert!(err.to_string().contains("has no manifest.json"), "{err}");
         let archive = tar(&[("manifest.json", b"[{\"Config\":\"c.json\"}]")]);
-        assert!(scan_image_archive(&archive, "app:1").unwrap_err().contains("without `Layers`"));
+        assert!(
+            scan_image_archive(&archive, "app:1")
+                .unwrap_err()
+                .to_string()
+                .contains("without `Layers`")
+        );
     }
 
     #[test]
@@ -638,16 +684,16 @@ mod tests {
     fn a_truncated_archive_or_a_compressed_layer_is_an_error() {
         let archive = tar(&[("etc/app.env", &[b'x'; 1000])]);
         let err = scan_image_archive(&archive[..700], "app:1").unwrap_err();
-        assert!(err.contains("truncated"), "{err}");
+        assert!(err.to_string().contains("truncated"), "{err}");
         let archive = tar(&[("blobs/sha256/cccc", &[0x1f, 0x8b, 8, 0])]);
         let err = scan_image_archive(&archive, "app:1").unwrap_err();
-        assert!(err.contains("compressed"), "{err}");
+        assert!(err.to_string().contains("compressed"), "{err}");
         let archive = tar(&[("blobs/sha256/dddd", &[0x28, 0xb5, 0x2f, 0xfd, 0])]);
-        assert!(scan_image_archive(&archive, "app:1").unwrap_err().contains("zstd"));
+        assert!(scan_image_archive(&archive, "app:1").unwrap_err().to_string().contains("zstd"));
         let mut archive = tar(&[("etc/app.env", b"PORT=8080\n")]);
         archive[0] = b'x';
         let err = scan_image_archive(&archive, "app:1").unwrap_err();
-        assert!(err.contains("fails its checksum"), "{err}");
+        assert!(err.to_string().contains("fails its checksum"), "{err}");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::util::project_root;
 /// Rust sources of the workspace's crates.
 fn rust_files() -> Vec<PathBuf> {
     let mut out = Vec::new();
-    for krate in ["service", "harness", "formats", "xtask"] {
+    for krate in ["service", "harness", "formats", "gpu-report", "xtask"] {
         walk(&project_root().join(krate), &mut out);
     }
     out.sort();

@@ -8,6 +8,7 @@ use crate::check::{Check, Outcome};
 use crate::http::{client, clip, get_json, post_json};
 use crate::profile::Profile;
 use crate::target::Http;
+use crate::verdict::Failure;
 
 const OPENAPI: &str = include_str!("../../../schemas/openapi.json");
 const OPENAI_RESPONSE: &str =
@@ -81,7 +82,7 @@ pub(super) const CHECKS: &[Check] = &[
 ];
 
 /// Validates `value` against the schema text; `Err` lists the problems by JSON pointer.
-pub fn validate(schema: &str, value: &Value) -> Result<(), String> {
+pub fn validate(schema: &str, value: &Value) -> Result<(), Failure> {
     let schema: Value = serde_json::from_str(schema).expect("committed schemas are JSON");
     let validator = jsonschema::validator_for(&schema).expect("committed schemas are valid");
     let problems: Vec<String> = validator
@@ -92,7 +93,7 @@ pub fn validate(schema: &str, value: &Value) -> Result<(), String> {
             format!("{}: {e}", if at.is_empty() { "/".to_owned() } else { at })
         })
         .collect();
-    if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
+    if problems.is_empty() { Ok(()) } else { Err(Failure(problems.join("; "))) }
 }
 
 fn expect_valid(
@@ -101,14 +102,15 @@ fn expect_valid(
     status: u16,
     body: &Value,
     want_status: u16,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     if status != want_status {
         return Err(format!(
             "{what} answered {status}, expected {want_status}: {}",
             clip(&body.to_string())
-        ));
+        )
+        .into());
     }
-    validate(schema, body).map_err(|e| format!("{what} breaks its schema: {e}"))
+    validate(schema, body).map_err(|e| Failure(format!("{what} breaks its schema: {e}")))
 }
 
 fn openai_schema(http: Http<'_>, _: &Profile) -> Outcome {
@@ -119,7 +121,7 @@ fn openai_schema(http: Http<'_>, _: &Profile) -> Outcome {
         json!({"input": "Base64, please.", "encoding_format": "base64"}),
     ];
     for request in &requests {
-        let result = post_json(&url, request).and_then(|(status, body)| {
+        let result = post_json(&url, request).map_err(Failure::from).and_then(|(status, body)| {
             expect_valid(
                 &format!("POST /v1/embeddings {request}"),
                 OPENAI_RESPONSE,
@@ -129,7 +131,7 @@ fn openai_schema(http: Http<'_>, _: &Profile) -> Outcome {
             )
         });
         if let Err(e) = result {
-            return Outcome::Fail(e);
+            return Outcome::Fail(e.to_string());
         }
     }
     Outcome::Pass(format!("{} requests answered per the schema", requests.len()))
@@ -138,21 +140,23 @@ fn openai_schema(http: Http<'_>, _: &Profile) -> Outcome {
 fn tei_schema(http: Http<'_>, _: &Profile) -> Outcome {
     let url = format!("{}/embed", http.base_url());
     match post_json(&url, &json!({"inputs": ["One", "two"]}))
+        .map_err(Failure::from)
         .and_then(|(status, body)| expect_valid("POST /embed", TEI_RESPONSE, status, &body, 200))
     {
         Ok(()) => Outcome::Pass("POST /embed answered per the schema".into()),
-        Err(e) => Outcome::Fail(e),
+        Err(e) => Outcome::Fail(e.to_string()),
     }
 }
 
 fn health_schema(http: Http<'_>, profile: &Profile) -> Outcome {
     let paths = ["/health/startup", profile.readiness_path.as_str(), "/health/live"];
     for path in paths {
-        let result = get_json(&format!("{}{path}", http.base_url())).and_then(|(status, body)| {
-            expect_valid(&format!("GET {path}"), HEALTH, status, &body, 200)
-        });
+        let result =
+            get_json(&format!("{}{path}", http.base_url())).map_err(Failure::from).and_then(
+                |(status, body)| expect_valid(&format!("GET {path}"), HEALTH, status, &body, 200),
+            );
         if let Err(e) = result {
-            return Outcome::Fail(e);
+            return Outcome::Fail(e.to_string());
         }
     }
     Outcome::Pass(format!("{paths:?} answered per the schema"))
@@ -221,7 +225,7 @@ pub(super) fn send_bad_request(
     http: &reqwest::blocking::Client,
     base: &str,
     bad: &BadRequest,
-) -> Result<(u16, String), String> {
+) -> Result<(u16, String), Failure> {
     let url = format!("{base}{}", bad.path);
     let request = match bad.method {
         "POST" => http.post(&url),
@@ -243,7 +247,7 @@ fn errors_schema(http: Http<'_>, _: &Profile) -> Outcome {
         let what = bad.what;
         let (status, text) = match send_bad_request(&agent, http.base_url(), bad) {
             Ok(answer) => answer,
-            Err(e) => return Outcome::Fail(e),
+            Err(e) => return Outcome::Fail(e.to_string()),
         };
         if !(400..500).contains(&status) {
             return Outcome::Fail(format!(
@@ -274,10 +278,11 @@ fn errors_schema(http: Http<'_>, _: &Profile) -> Outcome {
 
 fn info_schema(http: Http<'_>, _: &Profile) -> Outcome {
     match get_json(&format!("{}/info", http.base_url()))
+        .map_err(Failure::from)
         .and_then(|(status, body)| expect_valid("GET /info", INFO, status, &body, 200))
     {
         Ok(()) => Outcome::Pass("GET /info answered per the schema".into()),
-        Err(e) => Outcome::Fail(e),
+        Err(e) => Outcome::Fail(e.to_string()),
     }
 }
 
@@ -306,7 +311,7 @@ fn metrics_series(http: Http<'_>, _: &Profile) -> Outcome {
 
 /// Parses the Prometheus text exposition format: returns each sample's metric name,
 /// or the first line that is not `# ...`, blank, or `name{labels} value [timestamp]`.
-pub fn parse_prometheus(text: &str) -> Result<Vec<String>, String> {
+pub fn parse_prometheus(text: &str) -> Result<Vec<String>, Failure> {
     let mut names = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -320,7 +325,7 @@ pub fn parse_prometheus(text: &str) -> Result<Vec<String>, String> {
             name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
                 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
         if !valid_name {
-            return Err(bad());
+            return Err(Failure(bad()));
         }
         let rest = if line[name_end..].starts_with('{') {
             let close = line.rfind('}').ok_or_else(bad)?;
@@ -335,7 +340,7 @@ pub fn parse_prometheus(text: &str) -> Result<Vec<String>, String> {
             || fields.clone().count() > 1
             || fields.next().is_some_and(|t| t.parse::<i64>().is_err())
         {
-            return Err(bad());
+            return Err(Failure(bad()));
         }
         names.push(name.to_owned());
     }
@@ -353,7 +358,7 @@ fn openapi_matches(http: Http<'_>, _: &Profile) -> Outcome {
             first_difference(&committed, &served, String::new())
         )),
         Ok((status, _)) => Outcome::Fail(format!("GET /openapi.json answered {status}")),
-        Err(e) => Outcome::Fail(e),
+        Err(e) => Outcome::Fail(e.to_string()),
     }
 }
 

@@ -7,6 +7,7 @@ use crate::check::{Check, Outcome};
 use crate::http::{get_json, post_json};
 use crate::profile::Profile;
 use crate::target::Http;
+use crate::verdict::Failure;
 
 pub(super) const CHECKS: &[Check] = &[
     check! {
@@ -53,22 +54,23 @@ const SENTENCES: [&str; 3] = [
 ];
 
 /// Embeds `inputs` through `/v1/embeddings`; `Err` is the failure message.
-fn embed(http: Http<'_>, inputs: &[&str]) -> Result<Vec<Vec<f64>>, String> {
+fn embed(http: Http<'_>, inputs: &[&str]) -> Result<Vec<Vec<f64>>, Failure> {
     let url = format!("{}/v1/embeddings", http.base_url());
     let (status, body) = post_json(&url, &json!({ "input": inputs }))?;
     if status != 200 {
-        return Err(format!("/v1/embeddings answered {status}: {body}"));
+        return Err(format!("/v1/embeddings answered {status}: {body}").into());
     }
     let data = body["data"].as_array().ok_or_else(|| format!("no `data` array in {body}"))?;
     if data.len() != inputs.len() {
-        return Err(format!("{} inputs gave {} vectors", inputs.len(), data.len()));
+        return Err(format!("{} inputs gave {} vectors", inputs.len(), data.len()).into());
     }
     data.iter()
         .map(|d| match &d["embedding"] {
-            Value::Array(v) => {
-                v.iter().map(|x| x.as_f64().ok_or_else(|| format!("not a number: {x}"))).collect()
-            }
-            other => Err(format!("`embedding` is not an array of numbers: {other}")),
+            Value::Array(v) => v
+                .iter()
+                .map(|x| x.as_f64().ok_or_else(|| Failure(format!("not a number: {x}"))))
+                .collect(),
+            other => Err(format!("`embedding` is not an array of numbers: {other}").into()),
         })
         .collect()
 }
@@ -84,7 +86,7 @@ fn cosine(a: &[f64], b: &[f64]) -> f64 {
 fn unit_norm(http: Http<'_>, _: &Profile) -> Outcome {
     let vectors = match embed(http, &SENTENCES) {
         Ok(v) => v,
-        Err(e) => return Outcome::Fail(e),
+        Err(e) => return Outcome::Fail(e.to_string()),
     };
     let norms: Vec<f64> = vectors.iter().map(|v| norm(v)).collect();
     match norms.iter().position(|n| (n - 1.0).abs() > 1e-4) {
@@ -96,7 +98,7 @@ fn unit_norm(http: Http<'_>, _: &Profile) -> Outcome {
 fn determinism(http: Http<'_>, _: &Profile) -> Outcome {
     let (a, b) = match (embed(http, &SENTENCES[..1]), embed(http, &SENTENCES[..1])) {
         (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => return Outcome::Fail(e),
+        (Err(e), _) | (_, Err(e)) => return Outcome::Fail(e.to_string()),
     };
     let c = cosine(&a[0], &b[0]);
     if c.is_finite() && c >= 0.9999 {
@@ -111,13 +113,13 @@ fn determinism(http: Http<'_>, _: &Profile) -> Outcome {
 fn batch_invariance(http: Http<'_>, _: &Profile) -> Outcome {
     let batch = match embed(http, &SENTENCES) {
         Ok(v) => v,
-        Err(e) => return Outcome::Fail(e),
+        Err(e) => return Outcome::Fail(e.to_string()),
     };
     let mut worst = f64::INFINITY;
     for (sentence, in_batch) in SENTENCES.iter().zip(&batch) {
         let alone = match embed(http, &[sentence]) {
             Ok(v) => v,
-            Err(e) => return Outcome::Fail(e),
+            Err(e) => return Outcome::Fail(e.to_string()),
         };
         let c = cosine(&alone[0], in_batch);
         if c.is_nan() || c < 0.9999 {
@@ -139,7 +141,7 @@ fn semantic(http: Http<'_>, _: &Profile) -> Outcome {
     ];
     let v = match embed(http, &pair) {
         Ok(v) => v,
-        Err(e) => return Outcome::Fail(e),
+        Err(e) => return Outcome::Fail(e.to_string()),
     };
     let (close, far) = (cosine(&v[0], &v[1]), cosine(&v[0], &v[2]));
     // Real sentence encoders put this pair near 0.7 to 0.8 and the unrelated one near 0;
@@ -166,7 +168,7 @@ fn dimension(http: Http<'_>, _: &Profile) -> Outcome {
     };
     let vectors = match embed(http, &SENTENCES) {
         Ok(v) => v,
-        Err(e) => return Outcome::Fail(e),
+        Err(e) => return Outcome::Fail(e.to_string()),
     };
     match vectors.iter().find(|v| v.len() as u64 != want) {
         Some(v) => {

@@ -15,6 +15,7 @@ use crate::check::{Check, Outcome};
 use crate::gpu::{self, GpuReport, Verdict};
 use crate::http::{get_json, post_json};
 use crate::target::{ClusterView, ContainerView, Http, SameHost, Spawner};
+use crate::verdict::Failure;
 
 /// The CPU reference vectors (sentence-transformers on the CPU).
 const EXPECTED: &str = include_str!("../../../fixtures/embeddings/expected.json");
@@ -103,18 +104,17 @@ fn with_gpu(host: SameHost, judge: impl FnOnce(GpuReport) -> Verdict) -> Outcome
 fn verdict(judged: Verdict) -> Outcome {
     match judged {
         Ok(evidence) => Outcome::Pass(evidence),
-        Err(why) => Outcome::Fail(why),
+        Err(why) => Outcome::Fail(why.0),
     }
 }
 
 /// `GET /gpu`, parsed.
-fn service_report(http: Http<'_>) -> Result<GpuReport, String> {
+fn service_report(http: Http<'_>) -> Result<GpuReport, Failure> {
     let url = format!("{}/gpu", http.base_url());
     match get_json(&url)? {
-        (200, body) => {
-            serde_json::from_value(body).map_err(|e| format!("GET /gpu: not a GPU report ({e})"))
-        }
-        (status, body) => Err(format!("GET /gpu answered {status}: {body}")),
+        (200, body) => serde_json::from_value(body)
+            .map_err(|e| Failure(format!("GET /gpu: not a GPU report ({e})"))),
+        (status, body) => Err(format!("GET /gpu answered {status}: {body}").into()),
     }
 }
 
@@ -122,7 +122,7 @@ fn service_report(http: Http<'_>) -> Result<GpuReport, String> {
 fn on_cuda(http: Http<'_>) -> Verdict {
     let (status, info) = get_json(&format!("{}/info", http.base_url()))?;
     if status != 200 {
-        return Err(format!("GET /info answered {status}"));
+        return Err(format!("GET /info answered {status}").into());
     }
     let device = info["device"].as_str().unwrap_or_default();
     if device.starts_with("cuda") {
@@ -132,7 +132,7 @@ fn on_cuda(http: Http<'_>) -> Verdict {
         .as_str()
         .map(|why| format!(" (it fell back: {why})"))
         .unwrap_or_default();
-    Err(format!("the model runs on `{device}`, not on a CUDA device{fallback}"))
+    Err(format!("the model runs on `{device}`, not on a CUDA device{fallback}").into())
 }
 
 fn isolated(container: &dyn ContainerView, host: SameHost) -> Outcome {
@@ -167,14 +167,14 @@ fn agreement(http: Http<'_>) -> Verdict {
     let (status, answer) =
         post_json(&format!("{}/v1/embeddings", http.base_url()), &json!({ "input": texts }))?;
     if status != 200 {
-        return Err(format!("POST /v1/embeddings answered {status}: {answer}"));
+        return Err(format!("POST /v1/embeddings answered {status}: {answer}").into());
     }
     let mut data: Vec<&Value> =
         answer["data"].as_array().ok_or("the answer has no data")?.iter().collect();
     // Matched to the inputs by `index`, not by the order they came in.
     data.sort_by_key(|d| d["index"].as_u64().unwrap_or(u64::MAX));
     if data.len() != texts.len() {
-        return Err(format!("{} vectors for {} inputs", data.len(), texts.len()));
+        return Err(format!("{} vectors for {} inputs", data.len(), texts.len()).into());
     }
     let vector = |v: &Value| -> Vec<f64> {
         v.as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()).unwrap_or_default()
@@ -194,7 +194,7 @@ fn agreement(http: Http<'_>) -> Verdict {
 }
 
 fn kube_devices(http: Http<'_>, cluster: &dyn ClusterView) -> Outcome {
-    verdict(cluster.pods().and_then(|pods| {
+    verdict(cluster.pods().map_err(Failure::from).and_then(|pods| {
         let limit = pods.iter().find_map(|pod| {
             pod.spec.as_ref()?.containers.iter().find_map(|c| {
                 let quantity = c.resources.as_ref()?.limits.as_ref()?.get("nvidia.com/gpu")?;
@@ -218,7 +218,7 @@ fn throughput(http: Http<'_>) -> Verdict {
         match post_json(&url, &body)? {
             (200, _) => embedded += batch.len(),
             (status, answer) => {
-                return Err(format!("POST /v1/embeddings answered {status}: {answer}"));
+                return Err(format!("POST /v1/embeddings answered {status}: {answer}").into());
             }
         }
     }

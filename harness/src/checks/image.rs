@@ -72,7 +72,7 @@ fn with_facts(
 ) -> Outcome {
     match view.facts() {
         Ok(facts) => judge(view, &facts),
-        Err(e) => Outcome::Fail(e),
+        Err(e) => Outcome::Fail(e.to_string()),
     }
 }
 
@@ -92,7 +92,10 @@ pub fn non_root(facts: &ImageFacts) -> Outcome {
 }
 
 /// `image.entrypoint.no-shell`; `exists` looks a path up in the image.
-pub fn entrypoint(facts: &ImageFacts, exists: impl Fn(&str) -> Result<bool, String>) -> Outcome {
+pub fn entrypoint<E: std::fmt::Display>(
+    facts: &ImageFacts,
+    exists: impl Fn(&str) -> Result<bool, E>,
+) -> Outcome {
     let Some(program) = facts.entrypoint.first() else {
         return Outcome::Fail(format!("{} has no ENTRYPOINT", facts.reference));
     };
@@ -111,7 +114,7 @@ pub fn entrypoint(facts: &ImageFacts, exists: impl Fn(&str) -> Result<bool, Stri
     match exists(program) {
         Ok(true) => Outcome::Pass(format!("exec-form entrypoint {:?}", facts.entrypoint)),
         Ok(false) => Outcome::Fail(format!("the entrypoint {program} does not exist in the image")),
-        Err(e) => Outcome::Fail(e),
+        Err(e) => Outcome::Fail(e.to_string()),
     }
 }
 
@@ -134,7 +137,10 @@ pub fn port(facts: &ImageFacts, listening: Option<u16>) -> Outcome {
 }
 
 /// `image.healthcheck.present`.
-pub fn healthcheck(facts: &ImageFacts, exists: impl Fn(&str) -> Result<bool, String>) -> Outcome {
+pub fn healthcheck<E: std::fmt::Display>(
+    facts: &ImageFacts,
+    exists: impl Fn(&str) -> Result<bool, E>,
+) -> Outcome {
     let test = match facts.healthcheck.as_deref() {
         None | Some([]) => {
             return Outcome::Fail(format!("{} declares no HEALTHCHECK", facts.reference));
@@ -154,7 +160,7 @@ pub fn healthcheck(facts: &ImageFacts, exists: impl Fn(&str) -> Result<bool, Str
             Ok(false) => Outcome::Fail(format!(
                 "the healthcheck program {program} does not exist in the image"
             )),
-            Err(e) => Outcome::Fail(e),
+            Err(e) => Outcome::Fail(e.to_string()),
         },
         _ => Outcome::Fail(format!("the healthcheck {test:?} names no program")),
     }
@@ -227,6 +233,7 @@ pub fn secrets(facts: &ImageFacts) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::verdict::Failure;
 
     const RECORDED: &str = include_str!("../../../fixtures/images/gauntlet-service.inspect.json");
 
@@ -250,9 +257,9 @@ mod tests {
     fn the_recorded_image_passes_every_judgement() {
         let f = recorded();
         passes(non_root(&f));
-        passes(entrypoint(&f, |_| Ok(true)));
+        passes(entrypoint(&f, |_| Ok::<_, Failure>(true)));
         passes(port(&f, Some(8080)));
-        passes(healthcheck(&f, |_| Ok(true)));
+        passes(healthcheck(&f, |_| Ok::<_, Failure>(true)));
         passes(size(&f, &Profile::default()));
         passes(labels(&f));
         passes(secrets(&f));
@@ -266,22 +273,27 @@ mod tests {
         fails(non_root(&ImageFacts { user: String::new(), ..f.clone() }), "no USER");
         let shell = vec!["/bin/sh".into(), "-c".into(), "gauntlet-service serve".into()];
         fails(
-            entrypoint(&ImageFacts { entrypoint: shell, ..f.clone() }, |_| Ok(true)),
+            entrypoint(&ImageFacts { entrypoint: shell, ..f.clone() }, |_| Ok::<_, Failure>(true)),
             "runs a shell",
         );
-        fails(entrypoint(&f, |_| Ok(false)), "does not exist");
+        fails(entrypoint(&f, |_| Ok::<_, Failure>(false)), "does not exist");
         fails(port(&f, Some(9090)), "listens on 9090/tcp");
         let two = vec!["8080/tcp".into(), "9000/tcp".into()];
         fails(port(&ImageFacts { exposed_ports: two, ..f.clone() }, Some(8080)), "9000/tcp");
         fails(
-            healthcheck(&ImageFacts { healthcheck: None, ..f.clone() }, |_| Ok(true)),
+            healthcheck(&ImageFacts { healthcheck: None, ..f.clone() }, |_| Ok::<_, Failure>(true)),
             "no HEALTHCHECK",
         );
         let none = Some(vec!["NONE".into()]);
-        fails(healthcheck(&ImageFacts { healthcheck: none, ..f.clone() }, |_| Ok(true)), "NONE");
+        fails(
+            healthcheck(&ImageFacts { healthcheck: none, ..f.clone() }, |_| Ok::<_, Failure>(true)),
+            "NONE",
+        );
         let shell = Some(vec!["CMD-SHELL".into(), "curl -f localhost".into()]);
         fails(
-            healthcheck(&ImageFacts { healthcheck: shell, ..f.clone() }, |_| Ok(true)),
+            healthcheck(&ImageFacts { healthcheck: shell, ..f.clone() }, |_| {
+                Ok::<_, Failure>(true)
+            }),
             "needs a shell",
         );
         let mut small = Profile::default();

@@ -32,7 +32,7 @@ pub(super) const CHECKS: &[Check] = &[
 
 fn with_cluster(
     cluster: &dyn ClusterView,
-    judge: impl FnOnce(&dyn ClusterView) -> Result<Outcome, String>,
+    judge: impl FnOnce(&dyn ClusterView) -> Result<Outcome, crate::target::Error>,
 ) -> Outcome {
     match judge(cluster) {
         Ok(Outcome::Fail(why)) => Outcome::Fail(format!("{why}\n{}", cluster.diagnostics())),

@@ -78,7 +78,7 @@ fn healthy(http: Http<'_>, path: &str) -> Outcome {
         Ok((status, body)) => {
             Outcome::Fail(format!("{path} answered {status}, expected 200: {body}"))
         }
-        Err(e) => Outcome::Fail(e),
+        Err(e) => Outcome::Fail(e.to_string()),
     }
 }
 
@@ -282,7 +282,7 @@ pub(super) fn observe_drain(
             StopBy::Signal => {
                 if let Err(e) = instance.signal(libc::SIGTERM) {
                     stop.store(true, Ordering::Relaxed);
-                    drain.lost.push(e);
+                    drain.lost.push(e.to_string());
                     return drain;
                 }
                 None
@@ -321,7 +321,7 @@ pub(super) fn observe_drain(
                     drain.exit_code = i32::try_from(code).ok();
                 }
                 Ok((Ok(_), took)) => drain.lost.push(format!("the stop took {took:?}")),
-                Ok((Err(e), _)) => drain.lost.push(e),
+                Ok((Err(e), _)) => drain.lost.push(e.to_string()),
                 Err(_) => drain.lost.push("the stop panicked".into()),
             },
         }

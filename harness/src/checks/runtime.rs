@@ -72,7 +72,7 @@ fn hardened(container: &dyn ContainerView, profile: &Profile) -> Outcome {
     };
     let settings = match view.settings() {
         Ok(s) => s,
-        Err(e) => return Outcome::Fail(e),
+        Err(e) => return Outcome::Fail(e.to_string()),
     };
     if !settings.read_only
         || !settings.cap_drop.iter().any(|c| c == "ALL")
@@ -166,7 +166,7 @@ pub(super) fn peak_memory_under_load(
     while started.elapsed() < t.load_duration {
         match container.memory_bytes() {
             Ok(bytes) => peak = peak.max(bytes),
-            Err(e) => error = Some(e),
+            Err(e) => error = Some(e.to_string()),
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -181,7 +181,7 @@ pub(super) fn peak_memory_under_load(
 pub fn judge_memory(peak: u64, budget: u64, error: Option<String>) -> Outcome {
     let mb = |b: u64| b as f64 / 1e6;
     match error {
-        Some(e) if peak == 0 => Outcome::Fail(e),
+        Some(e) if peak == 0 => Outcome::Fail(e.to_string()),
         _ if peak <= budget => Outcome::Pass(format!(
             "peak {:.1} MB under load (budget {:.1} MB)",
             mb(peak),
@@ -214,7 +214,7 @@ fn healthcheck_passing(container: &dyn ContainerView, profile: &Profile) -> Outc
                 return Outcome::Fail(format!("the health status is still `{status}`"));
             }
             Ok(Some(_)) => std::thread::sleep(Duration::from_millis(250)),
-            Err(e) => return Outcome::Fail(e),
+            Err(e) => return Outcome::Fail(e.to_string()),
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::check::{Check, Outcome};
 use crate::http::{client, get_json, post_json};
 use crate::profile::Profile;
 use crate::target::Http;
+use crate::verdict::Failure;
 
 use super::api::{BAD_REQUESTS, send_bad_request};
 
@@ -86,7 +87,7 @@ pub fn render(capture: &Capture) -> String {
 }
 
 /// Asks `target` what snapshot check `id` asks; `None` for an unknown id.
-pub fn capture(id: &str, http: Http<'_>) -> Option<Result<Capture, String>> {
+pub fn capture(id: &str, http: Http<'_>) -> Option<Result<Capture, Failure>> {
     Some(match id {
         "snapshot.embeddings" => openai(http),
         "snapshot.embed" => tei(http),
@@ -109,7 +110,7 @@ fn judge(name: &str, http: Http<'_>, profile: &Profile) -> Outcome {
     };
     let capture = match capture(name, http) {
         Some(Ok(c)) => c,
-        Some(Err(e)) => return Outcome::Fail(e),
+        Some(Err(e)) => return Outcome::Fail(e.to_string()),
         None => return Outcome::Fail(format!("no snapshot check {name}")),
     };
     compare(dir, name, &capture)
@@ -160,7 +161,7 @@ fn body(snap: &str) -> &str {
         .trim_end()
 }
 
-fn openai(http: Http<'_>) -> Result<Capture, String> {
+fn openai(http: Http<'_>) -> Result<Capture, Failure> {
     let request = json!({ "input": SENTENCES });
     let (status, mut body) = post_json(&format!("{}/v1/embeddings", http.base_url()), &request)?;
     if let Some(data) = body.get_mut("data").and_then(Value::as_array_mut) {
@@ -176,7 +177,7 @@ fn openai(http: Http<'_>) -> Result<Capture, String> {
     })
 }
 
-fn tei(http: Http<'_>) -> Result<Capture, String> {
+fn tei(http: Http<'_>) -> Result<Capture, Failure> {
     let request = json!({ "inputs": SENTENCES });
     let (status, mut body) = post_json(&format!("{}/embed", http.base_url()), &request)?;
     if let Some(vectors) = body.as_array_mut() {
@@ -190,7 +191,7 @@ fn tei(http: Http<'_>) -> Result<Capture, String> {
     })
 }
 
-fn info(http: Http<'_>) -> Result<Capture, String> {
+fn info(http: Http<'_>) -> Result<Capture, Failure> {
     let (status, mut body) = get_json(&format!("{}/info", http.base_url()))?;
     redact(
         &mut body,
@@ -205,7 +206,7 @@ fn info(http: Http<'_>) -> Result<Capture, String> {
     Ok(Capture { requests: "GET /info".into(), value: json!({ "status": status, "body": body }) })
 }
 
-fn health(http: Http<'_>) -> Result<Capture, String> {
+fn health(http: Http<'_>) -> Result<Capture, Failure> {
     let mut answers = Map::new();
     for path in ["/health/startup", "/health/ready", "/health/live"] {
         let (status, body) = get_json(&format!("{}{path}", http.base_url()))?;
@@ -217,7 +218,7 @@ fn health(http: Http<'_>) -> Result<Capture, String> {
     })
 }
 
-fn errors(http: Http<'_>) -> Result<Capture, String> {
+fn errors(http: Http<'_>) -> Result<Capture, Failure> {
     let agent = client();
     let mut answers = Vec::new();
     let mut requests = Vec::new();
@@ -230,7 +231,7 @@ fn errors(http: Http<'_>) -> Result<Capture, String> {
     Ok(Capture { requests: requests.join("\n"), value: Value::Array(answers) })
 }
 
-fn metrics(http: Http<'_>) -> Result<Capture, String> {
+fn metrics(http: Http<'_>) -> Result<Capture, Failure> {
     let url = format!("{}/metrics", http.base_url());
     let response = client().get(&url).send().map_err(|e| format!("GET {url}: {e}"))?;
     let status = response.status().as_u16();

@@ -9,11 +9,10 @@ use super::Error;
 pub fn run() -> super::Result {
     let host = gpu::host_report();
     println!("{}", serde_json::to_string_pretty(&host).expect("a report serializes"));
-    let verdict = match host.no_gpu() {
-        Some(why) => Err(why),
-        None => gpu::judge_host(&host),
-    };
-    let summary = verdict.map_err(Error::Failed)?;
+    if let Some(why) = host.no_gpu() {
+        return Err(Error::Failed(why));
+    }
+    let summary = gpu::judge_host(&host).map_err(|failure| Error::Failed(failure.0))?;
     eprintln!("gauntlet: {summary}");
     Ok(())
 }

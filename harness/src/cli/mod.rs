@@ -30,10 +30,7 @@ pub type Result = std::result::Result<(), Error>;
 
 impl From<gauntlet::target::Error> for Error {
     fn from(e: gauntlet::target::Error) -> Self {
-        match e {
-            gauntlet::target::Error::Config(_) => Self::Usage(e.to_string()),
-            gauntlet::target::Error::Start(_) => Self::Failed(e.to_string()),
-        }
+        if e.is_usage() { Self::Usage(e.to_string()) } else { Self::Failed(e.to_string()) }
     }
 }
 

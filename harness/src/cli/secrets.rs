@@ -62,9 +62,9 @@ fn scan_images(images: &[String], found: &mut Vec<FileFinding>) -> Result<String
     let engine = gauntlet::docker::Engine::locate()
         .map_err(|e| Error::Usage(format!("--image needs the Docker engine: {e}")))?;
     for image in images {
-        let scan = gauntlet::docker::export_image(&engine, image)
-            .and_then(|archive| scan_image_archive(&archive, image))
-            .map_err(|e| Error::Usage(format!("--image {image}: {e}")))?;
+        let usage = |e: &dyn std::fmt::Display| Error::Usage(format!("--image {image}: {e}"));
+        let archive = gauntlet::docker::export_image(&engine, image).map_err(|e| usage(&e))?;
+        let scan = scan_image_archive(&archive, image).map_err(|e| usage(&e))?;
         summary.push_str(&format!(
             "image {image}: {} layer(s), {} text file(s) scanned, {} binary or over 4 MB not scanned\n",
             scan.layers, scan.scanned, scan.skipped

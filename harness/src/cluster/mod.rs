@@ -6,7 +6,7 @@
 mod render;
 mod rollout;
 
-pub use render::{Render, namespace_for};
+pub use render::{Error, Render, namespace_for};
 pub use rollout::{Rollout, hopeless, judge as judge_rollout, restarts};
 
 use std::collections::BTreeMap;

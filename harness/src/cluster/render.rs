@@ -39,26 +39,42 @@ pub struct Render {
     pub image: Option<String>,
 }
 
+/// Why the manifests cannot be applied in a run's namespace.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A cluster-scoped object: a namespace cannot hold it.
+    #[error("{object}: cluster-scoped, so a run's namespace cannot hold it; apply it beforehand")]
+    ClusterScoped {
+        /// `file[index] Kind/name`.
+        object: String,
+    },
+    /// A document that is not a mapping.
+    #[error("{object}: not an object")]
+    NotAnObject {
+        /// `file[index]`.
+        object: String,
+    },
+}
+
 impl Render {
     /// The objects to apply, in the order given.
-    pub fn objects(&self, documents: &[Document]) -> Result<Vec<Value>, String> {
+    pub fn objects(&self, documents: &[Document]) -> Result<Vec<Value>, Error> {
         documents.iter().map(|doc| self.object(doc)).collect()
     }
 
-    fn object(&self, doc: &Document) -> Result<Value, String> {
+    fn object(&self, doc: &Document) -> Result<Value, Error> {
         let kind = doc.kind();
         if CLUSTER_SCOPED.contains(&kind) {
-            return Err(format!(
-                "{}[{}] {kind}/{}: cluster-scoped, so a run's namespace cannot hold it; apply it beforehand",
-                doc.file.display(),
-                doc.index,
-                doc.name()
-            ));
+            return Err(Error::ClusterScoped {
+                object: format!("{}[{}] {kind}/{}", doc.file.display(), doc.index, doc.name()),
+            });
         }
         let mut object = doc.object.clone();
         let meta = object
             .as_object_mut()
-            .ok_or_else(|| format!("{}[{}]: not an object", doc.file.display(), doc.index))?
+            .ok_or_else(|| Error::NotAnObject {
+                object: format!("{}[{}]", doc.file.display(), doc.index),
+            })?
             .entry("metadata")
             .or_insert_with(|| Value::Object(Default::default()));
         meta["namespace"] = Value::String(self.namespace.clone());
@@ -155,7 +171,7 @@ metadata: {name: web}
     fn cluster_scoped_objects_are_refused_by_name() {
         let render = Render { namespace: "n".into(), run_id: "1".into(), image: None };
         let err = render.objects(&docs("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n"));
-        assert!(err.unwrap_err().contains("Namespace/x: cluster-scoped"));
+        assert!(err.unwrap_err().to_string().contains("Namespace/x: cluster-scoped"));
     }
 
     #[test]

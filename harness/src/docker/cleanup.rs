@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use testcontainers::bollard::query_parameters::{ListContainersOptions, RemoveContainerOptions};
 
 use super::Engine;
+use super::error::{Error, Result, api};
 use crate::run::{PID_LABEL, RUN_LABEL, handle_interrupts, on_interrupt, process_alive, run_id};
 
 /// A container's labels.
@@ -19,12 +20,12 @@ pub fn labelled(
     engine: &Engine,
     label: &str,
     value: Option<&str>,
-) -> Result<Vec<(String, Labels)>, String> {
+) -> Result<Vec<(String, Labels)>> {
     let client = engine.client()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| e.to_string())?;
+        .map_err(Error::Runtime)?;
     let filter = match value {
         Some(value) => format!("{label}={value}"),
         None => label.to_owned(),
@@ -36,7 +37,7 @@ pub fn labelled(
     };
     let found = runtime
         .block_on(client.list_containers(Some(options)))
-        .map_err(|e| format!("listing containers: {e}"))?;
+        .map_err(api("listing containers"))?;
     Ok(found.into_iter().filter_map(|c| Some((c.id?, c.labels.unwrap_or_default()))).collect())
 }
 

@@ -5,18 +5,19 @@ use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use testcontainers::bollard::{API_DEFAULT_VERSION, ClientVersion, Docker};
 
+use super::error::{Error, Result, api};
 use super::shim::ApiShim;
 
 /// The engine's socket when `DOCKER_HOST` names none.
 const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
 
 /// The engine found by [`connect`], or why there is none.
-static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
+static ENGINE: OnceLock<std::result::Result<Engine, Arc<Error>>> = OnceLock::new();
 
 /// A reachable Docker engine.
 #[derive(Debug, Clone)]
@@ -32,31 +33,30 @@ pub struct Engine {
 impl Engine {
     /// Finds the engine at `DOCKER_HOST` (a `unix://` URL) or the default socket
     /// and asks its version; `Err` says why it is not reachable.
-    pub fn locate() -> Result<Self, String> {
+    pub fn locate() -> Result<Self> {
         let socket = match std::env::var("DOCKER_HOST") {
             Ok(host) if host.starts_with("unix://") => PathBuf::from(&host["unix://".len()..]),
-            Ok(host) if !host.is_empty() => {
-                return Err(format!("DOCKER_HOST={host}: only unix:// sockets are supported"));
-            }
+            Ok(host) if !host.is_empty() => return Err(Error::UnsupportedHost(host)),
             _ => PathBuf::from(DEFAULT_SOCKET),
         };
-        let version = get_version(&socket).map_err(|e| {
-            format!("the Docker engine at {} is not reachable: {e}", socket.display())
-        })?;
-        let api = version["ApiVersion"].as_str().and_then(parse_api).ok_or_else(|| {
-            format!("the Docker engine at {} named no API version", socket.display())
-        })?;
+        let version = match get_version(&socket) {
+            Ok(version) => version,
+            Err(source) => return Err(Error::Unreachable { socket, source }),
+        };
+        let Some(api) = version["ApiVersion"].as_str().and_then(parse_api) else {
+            return Err(Error::NoApiVersion { socket });
+        };
         let version = version["Version"].as_str().unwrap_or("unknown").to_owned();
         Ok(Self { socket, api, version })
     }
 
     /// A bollard client speaking the lower of the engine's and bollard's API versions.
-    pub fn client(&self) -> Result<Docker, String> {
+    pub fn client(&self) -> Result<Docker> {
         let ours = (API_DEFAULT_VERSION.major_version, API_DEFAULT_VERSION.minor_version);
         let (major_version, minor_version) = ours.min(self.api);
         let socket = self.socket.to_string_lossy();
         Docker::connect_with_unix(&socket, 120, &ClientVersion { major_version, minor_version })
-            .map_err(|e| format!("connecting to {socket}: {e}"))
+            .map_err(api(format!("connecting to {socket}")))
     }
 
     /// Whether testcontainers (which speaks bollard's API version and never
@@ -70,34 +70,28 @@ impl Engine {
 /// (their harness process is gone), and arranges for SIGINT and SIGTERM to
 /// remove this run's containers before the process exits. It changes no
 /// environment: see [`behind_shim`] for engines older than testcontainers.
-pub fn connect() -> Result<Engine, String> {
+pub fn connect() -> Result<Engine> {
     ENGINE
         .get_or_init(|| {
-            let engine = Engine::locate()?;
+            let engine = Engine::locate().map_err(Arc::new)?;
             super::cleanup::remove_on_interrupt(engine.clone());
             super::cleanup::sweep_dead_runs(&engine);
             Ok(engine)
         })
         .clone()
+        .map_err(Error::Earlier)
 }
 
 /// Whether testcontainers, which reads `DOCKER_HOST` and speaks bollard's API
 /// version without negotiating, can talk to `engine` from this process: the
 /// engine speaks that version, or `DOCKER_HOST` names a live [`ApiShim`] in front
 /// of it ([`behind_shim`] sets that up for a child process).
-pub fn testcontainers_reach(engine: &Engine) -> Result<(), String> {
+pub fn testcontainers_reach(engine: &Engine) -> Result<()> {
     if !engine.needs_shim() || shim_named_by_docker_host().is_some() {
         return Ok(());
     }
-    Err(format!(
-        "the Docker engine speaks API {}.{}, older than the {}.{} testcontainers speaks, and \
-         DOCKER_HOST names no API shim: start the program through `gauntlet::docker::behind_shim` \
-         (the `gauntlet` binary and the test binaries do)",
-        engine.api.0,
-        engine.api.1,
-        API_DEFAULT_VERSION.major_version,
-        API_DEFAULT_VERSION.minor_version
-    ))
+    let ours = (API_DEFAULT_VERSION.major_version, API_DEFAULT_VERSION.minor_version);
+    Err(Error::TooOld { engine: engine.api, ours })
 }
 
 /// For the start of `main`, in a program that starts containers through

@@ -3,11 +3,13 @@
 
 mod cleanup;
 mod engine;
+mod error;
 mod inspect;
 mod shim;
 
 pub use cleanup::{labelled, remove_labelled, sweep_dead_runs};
 pub use engine::{Engine, behind_shim, connect, testcontainers_reach};
+pub use error::{Error, Result, api};
 pub use inspect::{OneShot, block_on, export_image, image_facts, path_exists, run_once};
 pub use shim::{ApiShim, Rewriter};
 

@@ -8,8 +8,8 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::{Container, PodSecurityContext, Probe, Service};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::Document;
 use super::objects::{self, Object, map_selects};
+use super::{Document, Error};
 
 /// The serving container of a workload, with what surrounds it.
 #[derive(Debug, Clone)]
@@ -39,7 +39,7 @@ pub struct HttpProbe {
 
 impl Deployed {
     /// The first workload in `documents` and its serving container.
-    pub fn find(documents: &[Document]) -> Result<Self, String> {
+    pub fn find(documents: &[Document]) -> Result<Self, Error> {
         let mut typed = Vec::new();
         for doc in documents {
             if let Ok(Some(t)) = objects::parse(doc) {
@@ -52,7 +52,7 @@ impl Deployed {
                 Object::Workload(w) if w.long_running() => Some((t.namespace().to_owned(), w)),
                 _ => None,
             })
-            .ok_or("the manifests hold no Deployment, StatefulSet, DaemonSet or Pod")?;
+            .ok_or(Error::NoWorkload)?;
         let container = workload
             .pod
             .containers
@@ -60,7 +60,9 @@ impl Deployed {
             .find(|c| c.ports.as_ref().is_some_and(|p| !p.is_empty()))
             .or_else(|| workload.pod.containers.first())
             .cloned()
-            .ok_or_else(|| format!("{} {} has no containers", workload.kind, workload.name))?;
+            .ok_or_else(|| Error::NoContainers {
+                workload: format!("{} {}", workload.kind, workload.name),
+            })?;
         let services = typed
             .iter()
             .filter(|t| t.namespace() == namespace)

@@ -7,6 +7,8 @@ use std::process::Command;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::Error;
+
 /// One YAML document that holds an object.
 #[derive(Debug, Clone)]
 pub struct Document {
@@ -35,47 +37,6 @@ impl Document {
     }
 }
 
-/// Why manifests could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// A path does not exist or cannot be read.
-    #[error("{path}: {message}")]
-    Read {
-        /// The path.
-        path: PathBuf,
-        /// What went wrong.
-        message: String,
-    },
-    /// A document is not YAML.
-    #[error("{path}: document {index}: not YAML: {message}")]
-    Yaml {
-        /// The file.
-        path: PathBuf,
-        /// The document's index.
-        index: usize,
-        /// What the parser said.
-        message: String,
-    },
-    /// A kustomize folder needs kubectl, which could not run.
-    #[error(
-        "{path}: rendering it needs kubectl (with its built-in kustomize), which could not run: {message}"
-    )]
-    NoKubectl {
-        /// The folder.
-        path: PathBuf,
-        /// Why kubectl could not run.
-        message: String,
-    },
-    /// A kustomize folder could not be rendered.
-    #[error("{path}: kustomize: {message}")]
-    Kustomize {
-        /// The folder.
-        path: PathBuf,
-        /// What kubectl said.
-        message: String,
-    },
-}
-
 /// Every document under `paths`, in order: files as given, folders walked in
 /// name order (a folder with a `kustomization.yaml` rendered instead of walked).
 pub fn load(paths: &[PathBuf]) -> Result<Vec<Document>, Error> {
@@ -87,15 +48,15 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Document>, Error> {
 }
 
 fn load_path(path: &Path, out: &mut Vec<Document>) -> Result<(), Error> {
-    let read_error = |message: String| Error::Read { path: path.to_owned(), message };
-    let meta = std::fs::metadata(path).map_err(|e| read_error(e.to_string()))?;
+    let read_error = |source| Error::Read { path: path.to_owned(), source };
+    let meta = std::fs::metadata(path).map_err(read_error)?;
     if meta.is_dir() {
         if path.join("kustomization.yaml").is_file() || path.join("kustomization.yml").is_file() {
             let text = kustomize(path)?;
             return parse(path, &text, out);
         }
         let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(|e| read_error(e.to_string()))?
+            .map_err(read_error)?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .collect();
         entries.sort();
@@ -107,7 +68,7 @@ fn load_path(path: &Path, out: &mut Vec<Document>) -> Result<(), Error> {
         }
         return Ok(());
     }
-    let text = std::fs::read_to_string(path).map_err(|e| read_error(e.to_string()))?;
+    let text = std::fs::read_to_string(path).map_err(read_error)?;
     parse(path, &text, out)
 }
 
@@ -115,10 +76,10 @@ fn load_path(path: &Path, out: &mut Vec<Document>) -> Result<(), Error> {
 /// keep their index, so positions match what an editor shows.
 pub fn parse(path: &Path, text: &str, out: &mut Vec<Document>) -> Result<(), Error> {
     for (index, doc) in serde_yaml::Deserializer::from_str(text).enumerate() {
-        let value = Value::deserialize(doc).map_err(|e| Error::Yaml {
+        let value = Value::deserialize(doc).map_err(|source| Error::Yaml {
             path: path.to_owned(),
             index,
-            message: e.to_string(),
+            source,
         })?;
         if !value.is_null() {
             out.push(Document { file: path.to_owned(), index, object: value });
@@ -134,11 +95,11 @@ fn kustomize(dir: &Path) -> Result<String, Error> {
         .arg("kustomize")
         .arg(dir)
         .output()
-        .map_err(|e| Error::NoKubectl { path: dir.to_owned(), message: e.to_string() })?;
+        .map_err(|source| Error::NoKubectl { path: dir.to_owned(), source })?;
     if !out.status.success() {
         return Err(error(String::from_utf8_lossy(&out.stderr).trim().to_owned()));
     }
-    String::from_utf8(out.stdout).map_err(|e| error(e.to_string()))
+    String::from_utf8(out.stdout).map_err(|e| error(format!("its output is not UTF-8: {e}")))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! finding by file, document, object, JSON pointer and rule (`report`).
 
 mod deployed;
+mod error;
 mod load;
 mod objects;
 mod policy;
@@ -11,7 +12,8 @@ mod report;
 mod schema;
 
 pub use deployed::{Deployed, HttpProbe, quantity_bytes};
-pub use load::{Document, Error, load, parse};
+pub use error::Error;
+pub use load::{Document, load, parse};
 pub use objects::{Object, Typed, Workload};
 pub use policy::{GPU, RULES, Rule, Set};
 pub use report::{Render, Run, SCHEMA_RULES, json, junit, sarif};

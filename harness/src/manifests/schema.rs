@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use jsonschema::error::ValidationErrorKind;
 use serde_json::Value;
 
-use super::{Document, Finding};
+use super::{Document, Error, Finding};
 
 /// The Kubernetes versions vendored, newest last.
 pub const VERSIONS: &[&str] = &["1.33", "1.37"];
@@ -36,23 +36,21 @@ impl std::fmt::Debug for Schemas {
 impl Schemas {
     /// The vendored schemas of `version` (`1.37`) under `root` (the folder
     /// holding `v1.33/`, `v1.37/`, ...); `Err` names the versions there are.
-    pub fn open(root: &Path, version: &str) -> Result<Self, String> {
+    pub fn open(root: &Path, version: &str) -> Result<Self, Error> {
         let dir = root.join(format!("v{version}"));
-        let entries = std::fs::read_dir(&dir).map_err(|_| {
-            format!(
-                "--kubernetes-version {version}: no schemas for it (vendored: {})",
-                VERSIONS.join(", ")
-            )
+        let entries = std::fs::read_dir(&dir).map_err(|_| Error::NoSchemas {
+            version: version.to_owned(),
+            vendored: VERSIONS.join(", "),
         })?;
         let mut files = HashMap::new();
         for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
             if path.extension().is_none_or(|e| e != "json") {
                 continue;
             }
-            let text =
-                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let text = std::fs::read_to_string(&path)
+                .map_err(|source| Error::Read { path: path.clone(), source })?;
             let schema: Value = serde_json::from_str(&text)
-                .map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
+                .map_err(|source| Error::Schema { path: path.clone(), source })?;
             for gvk in schema["x-kubernetes-group-version-kind"].as_array().into_iter().flatten() {
                 let (group, version, kind) = (
                     gvk["group"].as_str().unwrap_or_default(),

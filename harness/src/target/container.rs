@@ -148,13 +148,16 @@ impl ContainerTarget {
     /// Starts the image on `engine` (from [`docker::connect`]), labelled with
     /// this run's id, and waits until `/health/ready` answers 200.
     pub fn start(engine: &Engine, config: &ContainerConfig) -> Result<Self> {
-        docker::testcontainers_reach(engine).map_err(Error::Config)?;
+        docker::testcontainers_reach(engine).map_err(|e| Error::Unavailable {
+            what: "--target container".into(),
+            source: e.into(),
+        })?;
         let engine = engine.clone();
-        let client = engine.client().map_err(Error::Start)?;
+        let client = engine.client()?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| Error::Start(format!("a runtime for bollard: {e}")))?;
+            .map_err(docker::Error::Runtime)?;
         let host_port = free_port()?;
         let base = format!("http://127.0.0.1:{host_port}");
         let instance = format!("{}-{host_port}", crate::run::run_id());
@@ -267,12 +270,12 @@ impl Spawner for ContainerTarget {
 }
 
 impl ImageView for ContainerTarget {
-    fn facts(&self) -> std::result::Result<crate::image::ImageFacts, String> {
-        docker::image_facts(&self.engine, &self.config.image.reference())
+    fn facts(&self) -> Result<crate::image::ImageFacts> {
+        Ok(docker::image_facts(&self.engine, &self.config.image.reference())?)
     }
 
-    fn path_exists(&self, path: &str) -> std::result::Result<bool, String> {
-        docker::path_exists(&self.engine, self.id(), path)
+    fn path_exists(&self, path: &str) -> Result<bool> {
+        Ok(docker::path_exists(&self.engine, self.id(), path)?)
     }
 
     fn listening_port(&self) -> Option<u16> {
@@ -286,11 +289,11 @@ impl ImageView for ContainerTarget {
 }
 
 impl ContainerView for ContainerTarget {
-    fn settings(&self) -> std::result::Result<RuntimeSettings, String> {
+    fn settings(&self) -> Result<RuntimeSettings> {
         let inspect = self
             .runtime
             .block_on(self.client.inspect_container(self.id(), None::<InspectContainerOptions>))
-            .map_err(|e| format!("docker inspect: {e}"))?;
+            .map_err(docker::api("docker inspect"))?;
         let host = inspect.host_config.unwrap_or_default();
         Ok(RuntimeSettings {
             read_only: host.readonly_rootfs.unwrap_or(false),
@@ -303,11 +306,11 @@ impl ContainerView for ContainerTarget {
         ContainerTarget::logs(self)
     }
 
-    fn health(&self) -> std::result::Result<Option<String>, String> {
+    fn health(&self) -> Result<Option<String>> {
         let inspect = self
             .runtime
             .block_on(self.client.inspect_container(self.id(), None::<InspectContainerOptions>))
-            .map_err(|e| format!("docker inspect: {e}"))?;
+            .map_err(docker::api("docker inspect"))?;
         let status = inspect.state.and_then(|s| s.health).and_then(|h| h.status);
         Ok(status
             .and_then(|s| serde_json::to_value(s).ok())
@@ -315,16 +318,19 @@ impl ContainerView for ContainerTarget {
             .filter(|s| !s.is_empty() && s != "none"))
     }
 
-    fn memory_bytes(&self) -> std::result::Result<u64, String> {
+    fn memory_bytes(&self) -> Result<u64> {
         use futures_util::StreamExt;
         let options = StatsOptions { stream: false, one_shot: true };
         let stats = self
             .runtime
             .block_on(self.client.stats(self.id(), Some(options)).next())
-            .ok_or("docker stats answered nothing")?
-            .map_err(|e| format!("docker stats: {e}"))?;
-        let memory = serde_json::to_value(stats.memory_stats).map_err(|e| e.to_string())?;
-        let usage = memory["usage"].as_u64().ok_or("docker stats reported no memory usage")?;
+            .ok_or_else(|| Error::Unexpected("docker stats answered nothing".into()))?
+            .map_err(docker::api("docker stats"))?;
+        let memory = serde_json::to_value(stats.memory_stats)
+            .map_err(|source| docker::Error::Json { what: "docker stats".into(), source })?;
+        let usage = memory["usage"]
+            .as_u64()
+            .ok_or_else(|| Error::Unexpected("docker stats reported no memory usage".into()))?;
         // As `docker stats` shows it: the page cache the kernel may drop is not counted.
         let cache = ["inactive_file", "total_inactive_file", "cache"]
             .iter()
@@ -333,15 +339,17 @@ impl ContainerView for ContainerTarget {
         Ok(usage.saturating_sub(cache))
     }
 
-    fn stop(&self, grace: Duration) -> std::result::Result<i64, String> {
+    fn stop(&self, grace: Duration) -> Result<i64> {
         let t = i32::try_from(grace.as_secs()).unwrap_or(i32::MAX);
         let options = StopContainerOptions { t: Some(t), signal: None };
         self.runtime
             .block_on(self.client.stop_container(self.id(), Some(options)))
-            .map_err(|e| format!("docker stop: {e}"))?;
+            .map_err(docker::api("docker stop"))?;
         match self.inspect_state() {
             Some((false, Some(code))) => Ok(code),
-            _ => Err("the container did not report an exit code after docker stop".into()),
+            _ => Err(Error::Unexpected(
+                "the container did not report an exit code after docker stop".into(),
+            )),
         }
     }
 
@@ -360,7 +368,7 @@ impl ContainerView for ContainerTarget {
         ContainerTarget::start(&self.engine, &config).map(|t| Box::new(t) as Box<dyn Private>)
     }
 
-    fn run_without_gpus(&self, args: &[&str]) -> std::result::Result<Exited, String> {
+    fn run_without_gpus(&self, args: &[&str]) -> Result<Exited> {
         let shot = docker::run_once(&self.engine, &self.config.image.reference(), args)?;
         Ok(Exited { exit_code: shot.exit_code, stdout: shot.stdout, stderr: shot.stderr })
     }
@@ -383,11 +391,12 @@ impl Private for ContainerTarget {
         inspect.state?.pid.and_then(|pid| u32::try_from(pid).ok()).filter(|pid| *pid > 0)
     }
 
-    fn signal(&self, signal: i32) -> std::result::Result<(), String> {
+    fn signal(&self, signal: i32) -> Result<()> {
         let options = KillContainerOptions { signal: signal.to_string() };
         self.runtime
             .block_on(self.client.kill_container(self.id(), Some(options)))
-            .map_err(|e| format!("docker kill --signal {signal}: {e}"))
+            .map_err(docker::api(format!("docker kill --signal {signal}")))?;
+        Ok(())
     }
 
     fn wait_exit(&self, timeout: Duration) -> Option<i32> {
@@ -404,11 +413,11 @@ impl Private for ContainerTarget {
         }
     }
 
-    fn restart(&self) -> std::result::Result<Duration, String> {
+    fn restart(&self) -> Result<Duration> {
         let started = Instant::now();
         self.runtime
             .block_on(self.client.restart_container(self.id(), None::<RestartContainerOptions>))
-            .map_err(|e| format!("docker restart: {e}"))?;
+            .map_err(docker::api("docker restart"))?;
         let url = format!("{}/health/ready", self.base);
         let client = crate::http::client();
         loop {
@@ -416,10 +425,10 @@ impl Private for ContainerTarget {
                 return Ok(started.elapsed());
             }
             if started.elapsed() > self.config.ready_timeout {
-                return Err(format!(
+                return Err(Error::Unexpected(format!(
                     "not ready within {:?} after the restart",
                     self.config.ready_timeout
-                ));
+                )));
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -475,7 +484,7 @@ fn free_port() -> Result<u16> {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
-        .map_err(|e| Error::Start(format!("finding a free port: {e}")))
+        .map_err(Error::io("finding a free port"))
 }
 
 impl std::fmt::Debug for ContainerTarget {

@@ -25,7 +25,7 @@ impl ImageTarget {
     /// Creates (never starts) a container of `reference` on `engine`.
     pub fn open(engine: &Engine, reference: &str) -> Result<Self> {
         let engine = engine.clone();
-        let client = engine.client().map_err(Error::Start)?;
+        let client = engine.client()?;
         let labels = HashMap::from([
             (RUN_LABEL.to_owned(), crate::run::run_id().to_owned()),
             (crate::run::PID_LABEL.to_owned(), crate::run::run_pid().to_string()),
@@ -36,9 +36,11 @@ impl ImageTarget {
             ..Default::default()
         };
         let created =
-            docker::block_on(client.create_container(None::<CreateContainerOptions>, body))
-                .map_err(Error::Start)?
-                .map_err(|e| Error::Config(format!("--target image={reference}: {e}")))?;
+            docker::block_on(client.create_container(None::<CreateContainerOptions>, body))?
+                .map_err(|e| Error::Unavailable {
+                    what: format!("--target image={reference}"),
+                    source: e.into(),
+                })?;
         Ok(Self { engine, name: format!("image={reference}"), container: created.id })
     }
 
@@ -67,12 +69,12 @@ impl Target for ImageTarget {
 }
 
 impl ImageView for ImageTarget {
-    fn facts(&self) -> std::result::Result<ImageFacts, String> {
-        docker::image_facts(&self.engine, self.reference())
+    fn facts(&self) -> Result<ImageFacts> {
+        Ok(docker::image_facts(&self.engine, self.reference())?)
     }
 
-    fn path_exists(&self, path: &str) -> std::result::Result<bool, String> {
-        docker::path_exists(&self.engine, &self.container, path)
+    fn path_exists(&self, path: &str) -> Result<bool> {
+        Ok(docker::path_exists(&self.engine, &self.container, path)?)
     }
 
     fn listening_port(&self) -> Option<u16> {

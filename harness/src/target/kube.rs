@@ -74,8 +74,8 @@ impl std::fmt::Debug for KubeTarget {
 
 /// Whether a cluster answers at `context`; `Err` says why not, starting
 /// `not applicable: no cluster`.
-pub fn reachable(context: Option<&str>) -> std::result::Result<(), String> {
-    let runtime = runtime().map_err(|e| e.to_string())?;
+pub fn reachable(context: Option<&str>) -> Result<()> {
+    let runtime = runtime().map_err(Error::io("a runtime for kube"))?;
     runtime.block_on(connect(context)).map(|_| ())
 }
 
@@ -83,19 +83,28 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()
 }
 
-async fn connect(context: Option<&str>) -> std::result::Result<Client, String> {
+async fn connect(context: Option<&str>) -> Result<Client> {
     let options = KubeConfigOptions { context: context.map(str::to_owned), ..Default::default() };
     let config = Config::from_kubeconfig(&options)
         .await
-        .map_err(|e| format!("not applicable: no cluster: no usable kubeconfig: {e}"))?;
+        .map_err(|e| unavailable("not applicable: no cluster: no usable kubeconfig".into(), e))?;
     let server = config.cluster_url.to_string();
     let client = Client::try_from(config)
-        .map_err(|e| format!("not applicable: no cluster: {server}: {e}"))?;
+        .map_err(|e| unavailable(format!("not applicable: no cluster: {server}"), e))?;
     match tokio::time::timeout(Duration::from_secs(10), client.apiserver_version()).await {
         Ok(Ok(_)) => Ok(client),
-        Ok(Err(e)) => Err(format!("not applicable: no cluster: {server} did not answer: {e}")),
-        Err(_) => Err(format!("not applicable: no cluster: {server} did not answer within 10 s")),
+        Ok(Err(e)) => {
+            Err(unavailable(format!("not applicable: no cluster: {server} did not answer"), e))
+        }
+        Err(_) => Err(Error::Config(format!(
+            "not applicable: no cluster: {server} did not answer within 10 s"
+        ))),
     }
+}
+
+/// The cluster is not there: a usage error, with why.
+fn unavailable(what: String, source: impl std::error::Error + Send + Sync + 'static) -> Error {
+    Error::Unavailable { what, source: Box::new(source) }
 }
 
 impl KubeTarget {
@@ -106,10 +115,10 @@ impl KubeTarget {
     pub fn start(config: &KubeConfig) -> Result<Self> {
         let documents = crate::manifests::load(std::slice::from_ref(&config.manifests))
             .map_err(|e| Error::Config(format!("--target kube: {e}")))?;
-        let runtime = Arc::new(runtime().map_err(|e| Error::Start(e.to_string()))?);
-        let client = runtime
-            .block_on(connect(config.context.as_deref()))
-            .map_err(|e| Error::Config(format!("--target kube: {e}")))?;
+        let runtime = Arc::new(runtime().map_err(Error::io("a runtime for kube"))?);
+        let client = runtime.block_on(connect(config.context.as_deref())).map_err(|e| {
+            Error::Unavailable { what: "--target kube".into(), source: Box::new(e) }
+        })?;
         let swept = runtime.block_on(sweep(&client));
         if swept > 0 {
             eprintln!("gauntlet: removed {swept} namespace(s) a dead run left");
@@ -120,14 +129,15 @@ impl KubeTarget {
             run_id: crate::run::run_id().to_owned(),
             image: config.image.clone(),
         };
-        let objects = render.objects(&documents).map_err(Error::Config)?;
+        let objects =
+            render.objects(&documents).map_err(|e| Error::Config(format!("--target kube: {e}")))?;
         let deployment = objects
             .iter()
             .find(|o| o["kind"] == "Deployment")
             .and_then(|o| o["metadata"]["name"].as_str())
             .ok_or_else(|| Error::Config("--target kube: the manifests hold no Deployment".into()))?
             .to_owned();
-        runtime.block_on(create_namespace(&client, &namespace)).map_err(Error::Start)?;
+        runtime.block_on(create_namespace(&client, &namespace))?;
         let hook = {
             let (client, namespace) = (client.clone(), namespace.clone());
             crate::run::on_interrupt(move || {
@@ -143,7 +153,7 @@ impl KubeTarget {
                 wait_rollout(&client, &namespace, &deployment, config.rollout_deadline).await?;
             let pod = ready_pod(&client, &namespace, &selector).await?;
             let (base, forward) = forward(&client, &namespace, &pod, config.port).await?;
-            Ok::<_, String>((selector, base, forward))
+            Ok::<_, Error>((selector, base, forward))
         });
         match started {
             Ok((selector, base, forward)) => Ok(Self {
@@ -195,12 +205,14 @@ impl Target for KubeTarget {
 }
 
 impl ClusterView for KubeTarget {
-    fn deployment(&self) -> std::result::Result<Deployment, String> {
+    fn deployment(&self) -> Result<Deployment> {
         let api: Api<Deployment> = Api::namespaced(self.client.clone(), &self.namespace);
-        self.runtime.block_on(api.get(&self.deployment)).map_err(|e| e.to_string())
+        self.runtime
+            .block_on(api.get(&self.deployment))
+            .map_err(Error::cluster(format!("reading deployment {}", self.deployment)))
     }
 
-    fn pods(&self) -> std::result::Result<Vec<Pod>, String> {
+    fn pods(&self) -> Result<Vec<Pod>> {
         self.runtime.block_on(pods(&self.client, &self.namespace, &self.selector))
     }
 
@@ -209,7 +221,7 @@ impl ClusterView for KubeTarget {
     }
 }
 
-async fn create_namespace(client: &Client, name: &str) -> std::result::Result<(), String> {
+async fn create_namespace(client: &Client, name: &str) -> Result<()> {
     let host = crate::run::host_name();
     let labels: BTreeMap<String, String> = [
         (RUN_LABEL.to_owned(), crate::run::run_id().to_owned()),
@@ -229,15 +241,15 @@ async fn create_namespace(client: &Client, name: &str) -> std::result::Result<()
         .create(&PostParams::default(), &namespace)
         .await
         .map(drop)
-        .map_err(|e| format!("creating namespace {name}: {e}"))
+        .map_err(Error::cluster(format!("creating namespace {name}")))
 }
 
-async fn delete_namespace(client: &Client, name: &str) -> std::result::Result<(), String> {
+async fn delete_namespace(client: &Client, name: &str) -> Result<()> {
     Api::<Namespace>::all(client.clone())
         .delete(name, &DeleteParams::background())
         .await
         .map(drop)
-        .map_err(|e| format!("deleting namespace {name}: {e}"))
+        .map_err(Error::cluster(format!("deleting namespace {name}")))
 }
 
 /// Deletes the namespaces of this host's runs whose harness died; returns how many.
@@ -257,11 +269,7 @@ async fn sweep(client: &Client) -> usize {
 }
 
 /// Server-side apply of every object, as field manager `gauntlet`.
-async fn apply(
-    client: &Client,
-    namespace: &str,
-    objects: &[Value],
-) -> std::result::Result<(), String> {
+async fn apply(client: &Client, namespace: &str, objects: &[Value]) -> Result<()> {
     for object in objects {
         let api_version = object["apiVersion"].as_str().unwrap_or_default();
         let kind = object["kind"].as_str().unwrap_or_default();
@@ -271,7 +279,7 @@ async fn apply(
         let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, &resource);
         api.patch(name, &PatchParams::apply("gauntlet").force(), &Patch::Apply(object))
             .await
-            .map_err(|e| format!("applying {kind}/{name}: {e}"))?;
+            .map_err(Error::cluster(format!("applying {kind}/{name}")))?;
     }
     Ok(())
 }
@@ -282,24 +290,26 @@ async fn wait_rollout(
     namespace: &str,
     name: &str,
     deadline: Duration,
-) -> std::result::Result<String, String> {
+) -> Result<String> {
     let api: Api<Deployment> = Api::namespaced(client.clone(), namespace);
     let started = Instant::now();
     loop {
         let deployment =
-            api.get(name).await.map_err(|e| format!("reading deployment {name}: {e}"))?;
+            api.get(name).await.map_err(Error::cluster(format!("reading deployment {name}")))?;
         let selector = selector_of(&deployment);
         match cluster::judge_rollout(&deployment) {
             Rollout::Complete(_) => return Ok(selector),
-            Rollout::Failed(why) => return Err(why),
+            Rollout::Failed(why) => return Err(Error::Start(why)),
             Rollout::Waiting(why) if started.elapsed() > deadline => {
-                return Err(format!("the rollout did not finish within {deadline:?}: {why}"));
+                return Err(Error::Start(format!(
+                    "the rollout did not finish within {deadline:?}: {why}"
+                )));
             }
             Rollout::Waiting(_) => {}
         }
         let pods = pods(client, namespace, &selector).await?;
         if let Some(why) = cluster::hopeless(&pods) {
-            return Err(why);
+            return Err(Error::Start(why));
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
@@ -310,23 +320,15 @@ fn selector_of(d: &Deployment) -> String {
     labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
 }
 
-async fn pods(
-    client: &Client,
-    namespace: &str,
-    selector: &str,
-) -> std::result::Result<Vec<Pod>, String> {
+async fn pods(client: &Client, namespace: &str, selector: &str) -> Result<Vec<Pod>> {
     Api::<Pod>::namespaced(client.clone(), namespace)
         .list(&ListParams::default().labels(selector))
         .await
         .map(|l| l.items)
-        .map_err(|e| format!("listing pods: {e}"))
+        .map_err(Error::cluster("listing pods"))
 }
 
-async fn ready_pod(
-    client: &Client,
-    namespace: &str,
-    selector: &str,
-) -> std::result::Result<String, String> {
+async fn ready_pod(client: &Client, namespace: &str, selector: &str) -> Result<String> {
     let pods = pods(client, namespace, selector).await?;
     pods.iter()
         .find(|p| {
@@ -336,7 +338,7 @@ async fn ready_pod(
                 .any(|c| c.type_ == "Ready" && c.status == "True")
         })
         .map(ResourceExt::name_any)
-        .ok_or_else(|| "no pod is ready although the rollout completed".to_owned())
+        .ok_or_else(|| Error::Start("no pod is ready although the rollout completed".into()))
 }
 
 /// Listens on a local port and forwards each connection to `port` of `pod`.
@@ -345,9 +347,11 @@ async fn forward(
     namespace: &str,
     pod: &str,
     port: u16,
-) -> std::result::Result<(String, tokio::task::JoinHandle<()>), String> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
-    let local = listener.local_addr().map_err(|e| e.to_string())?;
+) -> Result<(String, tokio::task::JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(Error::io("listening for the port forward"))?;
+    let local = listener.local_addr().map_err(Error::io("listening for the port forward"))?;
     let api: Api<Pod> = Api::namespaced(client.clone(), namespace);
     let pod = pod.to_owned();
     let task = tokio::spawn(async move {

@@ -30,7 +30,7 @@ impl ProcessConfig {
         let binary = match std::env::var_os("GAUNTLET_SERVICE_BIN") {
             Some(path) => PathBuf::from(path),
             None => {
-                let exe = std::env::current_exe().map_err(|e| Error::Config(e.to_string()))?;
+                let exe = std::env::current_exe().map_err(Error::io("finding this executable"))?;
                 exe.ancestors()
                     .skip(1)
                     .take(2)
@@ -216,12 +216,12 @@ impl Private for ProcessTarget {
         Some(self.pid())
     }
 
-    fn signal(&self, signal: i32) -> std::result::Result<(), String> {
+    fn signal(&self, signal: i32) -> Result<()> {
         let pid = self.child.lock().expect("child lock").id() as i32;
         // SAFETY: kill(2) on the pid of a child this target spawned and has not reaped.
         match unsafe { libc::kill(pid, signal) } {
             0 => Ok(()),
-            _ => Err(format!("kill({pid}, {signal}): {}", std::io::Error::last_os_error())),
+            _ => Err(Error::io(format!("kill({pid}, {signal})"))(std::io::Error::last_os_error())),
         }
     }
 
@@ -238,17 +238,17 @@ impl Private for ProcessTarget {
         }
     }
 
-    fn restart(&self) -> std::result::Result<Duration, String> {
+    fn restart(&self) -> Result<Duration> {
         let started = Instant::now();
         {
             let mut child = self.child.lock().expect("child lock");
             let _ = child.kill();
             let _ = child.wait();
             let (fresh, _) = launch(&self.config, self.port, &self.logs)
-                .map_err(|e| format!("restarting on port {}: {e}", self.port))?;
+                .map_err(|e| Error::Start(format!("restarting on port {}: {e}", self.port)))?;
             *child = fresh;
         }
-        self.await_ready(started).map_err(|e| e.to_string())?;
+        self.await_ready(started)?;
         Ok(started.elapsed())
     }
 }

@@ -54,9 +54,9 @@ pub trait Spawner: Send + Sync {
 /// A deployment in a cluster, read through the API server.
 pub trait ClusterView: Send + Sync {
     /// The Deployment as the API server has it now.
-    fn deployment(&self) -> std::result::Result<k8s_openapi::api::apps::v1::Deployment, String>;
+    fn deployment(&self) -> Result<k8s_openapi::api::apps::v1::Deployment>;
     /// Its pods.
-    fn pods(&self) -> std::result::Result<Vec<k8s_openapi::api::core::v1::Pod>, String>;
+    fn pods(&self) -> Result<Vec<k8s_openapi::api::core::v1::Pod>>;
     /// Events and pod logs, for a report that must say why.
     fn diagnostics(&self) -> String;
 }
@@ -75,16 +75,16 @@ pub struct RuntimeSettings {
 /// A running container the harness started and may steer.
 pub trait ContainerView: Spawner {
     /// How it runs.
-    fn settings(&self) -> std::result::Result<RuntimeSettings, String>;
+    fn settings(&self) -> Result<RuntimeSettings>;
     /// Its log lines so far, stdout then stderr.
     fn logs(&self) -> Vec<String>;
     /// Docker's health status (`starting`, `healthy`, `unhealthy`); `None`
     /// without a HEALTHCHECK.
-    fn health(&self) -> std::result::Result<Option<String>, String>;
+    fn health(&self) -> Result<Option<String>>;
     /// Memory in use now, in bytes, as `docker stats` counts it.
-    fn memory_bytes(&self) -> std::result::Result<u64, String>;
+    fn memory_bytes(&self) -> Result<u64>;
     /// `docker stop`: SIGTERM, SIGKILL after `grace`; returns the exit code.
-    fn stop(&self, grace: Duration) -> std::result::Result<i64, String>;
+    fn stop(&self, grace: Duration) -> Result<i64>;
     /// Starts another instance the way an orchestrator would: read-only root
     /// filesystem, every capability dropped, a `memory_limit` in bytes; gives up
     /// when it is not ready within `ready_timeout`.
@@ -95,7 +95,7 @@ pub trait ContainerView: Spawner {
     ) -> Result<Box<dyn Private>>;
     /// Runs the service binary once with `args` (e.g. `gpu`) in a container of
     /// the same image with no GPU requested, and waits for it to exit.
-    fn run_without_gpus(&self, args: &[&str]) -> std::result::Result<Exited, String>;
+    fn run_without_gpus(&self, args: &[&str]) -> Result<Exited>;
     /// Whether this container was started with every GPU requested.
     fn gpus_requested(&self) -> bool;
 }
@@ -103,9 +103,9 @@ pub trait ContainerView: Spawner {
 /// An image the harness can read.
 pub trait ImageView: Send + Sync {
     /// Its metadata.
-    fn facts(&self) -> std::result::Result<ImageFacts, String>;
+    fn facts(&self) -> Result<ImageFacts>;
     /// Whether `path` exists in its filesystem.
-    fn path_exists(&self, path: &str) -> std::result::Result<bool, String>;
+    fn path_exists(&self, path: &str) -> Result<bool>;
     /// The port, inside the container, the service was seen listening on (its
     /// `listening` log line, else the port the harness reached it on); `None`
     /// when the image was never run.
@@ -131,11 +131,11 @@ pub trait Private: Target {
     /// Its process id as this host sees it (what NVML reports), when known.
     fn host_pid(&self) -> Option<u32>;
     /// Sends a Unix signal (e.g. `libc::SIGTERM`).
-    fn signal(&self, signal: i32) -> std::result::Result<(), String>;
+    fn signal(&self, signal: i32) -> Result<()>;
     /// Waits up to `timeout` for the instance to exit; returns its exit code
     /// (`None` when it is still running or was killed by a signal).
     fn wait_exit(&self, timeout: Duration) -> Option<i32>;
     /// Starts the instance again at the same address, killing it first if it still
     /// runs, and waits until it is ready; returns how long that took.
-    fn restart(&self) -> std::result::Result<Duration, String>;
+    fn restart(&self) -> Result<Duration>;
 }

@@ -144,16 +144,16 @@ struct GpuPod {
 }
 
 impl ClusterView for GpuPod {
-    fn deployment(&self) -> Result<Deployment, String> {
-        Err("not needed".into())
+    fn deployment(&self) -> gauntlet::target::Result<Deployment> {
+        Err(gauntlet::target::Error::Unexpected("not needed".into()))
     }
-    fn pods(&self) -> Result<Vec<Pod>, String> {
+    fn pods(&self) -> gauntlet::target::Result<Vec<Pod>> {
         let limits = self.limit.map(|n| serde_json::json!({ "nvidia.com/gpu": n }));
         let pod = serde_json::json!({
             "metadata": { "name": "gauntlet-service-0" },
             "spec": { "containers": [{ "name": "service", "resources": { "limits": limits } }] },
         });
-        Ok(vec![serde_json::from_value(pod).map_err(|e| e.to_string())?])
+        Ok(vec![serde_json::from_value(pod).expect("a pod")])
     }
     fn diagnostics(&self) -> String {
         String::new()

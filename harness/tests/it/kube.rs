@@ -74,12 +74,12 @@ fn states() -> serde_json::Value {
 }
 
 impl ClusterView for Recorded {
-    fn deployment(&self) -> Result<Deployment, String> {
-        serde_json::from_value(states()["deployments"][self.deployment].clone())
-            .map_err(|e| e.to_string())
+    fn deployment(&self) -> gauntlet::target::Result<Deployment> {
+        Ok(serde_json::from_value(states()["deployments"][self.deployment].clone())
+            .expect("a recorded deployment"))
     }
-    fn pods(&self) -> Result<Vec<Pod>, String> {
-        serde_json::from_value(states()["pods"][self.pods].clone()).map_err(|e| e.to_string())
+    fn pods(&self) -> gauntlet::target::Result<Vec<Pod>> {
+        Ok(serde_json::from_value(states()["pods"][self.pods].clone()).expect("recorded pods"))
     }
     fn diagnostics(&self) -> String {
         "events in gauntlet-run: Warning Pod/x: BackOff: Back-off restarting failed container"
