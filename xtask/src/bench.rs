@@ -3,8 +3,6 @@
 //!
 //! Absolute figures drift on shared machines; the ratios taken in one run hold.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -66,56 +64,28 @@ struct Figures {
     rss_mb: f64,
 }
 
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn measure_service(
     model_dir: &std::path::Path,
     corpus: &[String],
     threads: usize,
 ) -> anyhow::Result<Figures> {
+    use gauntlet::Target;
+    use gauntlet::target::{Private, ProcessConfig, ProcessTarget};
+
     let binary = util::project_root().join("target/release/gauntlet-service");
+    let mut config = ProcessConfig::new(binary, model_dir.to_owned())?;
+    config.env = vec![
+        ("RAYON_NUM_THREADS".into(), threads.to_string()),
+        ("GAUNTLET_THREADS".into(), threads.to_string()),
+    ];
     let started = Instant::now();
-    let mut child = Command::new(binary)
-        .args(["serve", "--host", "127.0.0.1", "--port", "0", "--log-format", "json"])
-        .arg("--model-dir")
-        .arg(model_dir)
-        .env("RAYON_NUM_THREADS", threads.to_string())
-        .env("GAUNTLET_THREADS", threads.to_string())
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("starting gauntlet-service")?;
-    let stdout = child.stdout.take().context("no stdout")?;
-    let service = Running(child);
-    let mut lines = BufReader::new(stdout).lines();
-    let addr = loop {
-        let line = lines.next().context("the service exited before listening")??;
-        let v: Value = serde_json::from_str(&line).unwrap_or_default();
-        if v["message"] == "listening" {
-            break v["addr"].as_str().unwrap_or_default().to_owned();
-        }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
-    let base = format!("http://{addr}");
+    let service = ProcessTarget::start(&config).context("starting gauntlet-service")?;
+    let base = service.base_url().to_owned();
     let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(120)).build()?;
-    while client
-        .get(format!("{base}/health/ready"))
-        .send()
-        .map(|r| r.status() != 200)
-        .unwrap_or(true)
-    {
-        if started.elapsed() > Duration::from_secs(60) {
-            bail!("not ready within 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    let ready_s = started.elapsed().as_secs_f64();
+    // From process start to the first readiness 200, as the process target saw it.
+    let startup = service.startup().context("the process target records its start")?;
+    let ready = startup.0.iter().find(|(_, status)| *status == 200).map(|(at, _)| *at);
+    let ready_s = ready.context("never ready")?.as_secs_f64();
     let url = format!("{base}/v1/embeddings");
     let embed = |client: &reqwest::blocking::Client, inputs: &[String]| -> anyhow::Result<()> {
         let r = client.post(&url).json(&json!({ "input": inputs })).send()?;
@@ -171,7 +141,7 @@ fn measure_service(
         handles.into_iter().try_for_each(|h| h.join().expect("client thread"))
     })?;
     let concurrent_throughput = corpus.len() as f64 / t.elapsed().as_secs_f64();
-    let rss_mb = rss_kb(service.0.id())? as f64 / 1024.0;
+    let rss_mb = rss_kb(service.pid())? as f64 / 1024.0;
     Ok(Figures {
         ready_s,
         first_embedding_s,

@@ -208,3 +208,95 @@ fn a_cycle_is_found_once_with_the_lines_that_make_it() {
     .into();
     assert!(cycles(&layered).is_empty());
 }
+
+#[test]
+fn checks_md_is_fresh() {
+    let path = project_root().join("CHECKS.md");
+    let want = gauntlet::checks::markdown();
+    let have = std::fs::read_to_string(&path).unwrap_or_default();
+    if have != want {
+        std::fs::write(&path, &want).expect("writing CHECKS.md");
+        panic!(
+            "CHECKS.md was stale and has been regenerated (`cargo xtask codegen` does the same): commit it"
+        );
+    }
+}
+
+#[test]
+fn the_tracked_files_hold_no_secret_outside_the_allow_list() {
+    use gauntlet::secrets::{AllowList, FileFinding, scan_files};
+    let root = project_root();
+    let listed = std::process::Command::new("git").arg("ls-files").current_dir(&root).output();
+    let files = match listed {
+        Ok(out) if out.status.success() => String::from_utf8(out.stdout).unwrap(),
+        _ if gauntlet::run::in_ci() => panic!("CI=true and git ls-files cannot run here"),
+        _ => {
+            eprintln!("not run: not a git checkout");
+            return;
+        }
+    };
+    let paths: Vec<PathBuf> = files.lines().map(|f| root.join(f)).filter(|p| p.is_file()).collect();
+    let allow_text = std::fs::read_to_string(root.join(".secrets-allow")).unwrap();
+    let allow = AllowList::parse(&allow_text).unwrap_or_else(|e| panic!(".secrets-allow: {e}"));
+    // Findings name files as the allow-list does: relative to the root.
+    let found: Vec<FileFinding> = scan_files(&paths)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .map(|mut f| {
+            f.file = f.file.strip_prefix(&root).map(Path::to_path_buf).unwrap_or(f.file);
+            f
+        })
+        .collect();
+    let flagged: Vec<String> =
+        found.iter().filter(|f| !allow.allows(f)).map(FileFinding::line).collect();
+    assert!(
+        flagged.is_empty(),
+        "secrets outside .secrets-allow (remove them, or list a known test value there):\n{}",
+        flagged.join("\n")
+    );
+    let unused = allow.unused(&found);
+    assert!(unused.is_empty(), "stale .secrets-allow entries (they match nothing): {unused:?}");
+}
+
+/// The GitHub workflows are valid: every file in `.github/workflows/` follows
+/// the vendored SchemaStore schema (`schemas/github/`), and a broken workflow
+/// fixture is rejected with the place it breaks.
+mod workflows {
+
+    use std::path::{Path, PathBuf};
+
+    fn repo(path: &str) -> PathBuf {
+        crate::util::project_root().join(path)
+    }
+
+    /// The schema problems of the workflow at `path`, one line each.
+    fn problems(path: &Path) -> Vec<String> {
+        let schema: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(repo("schemas/github/github-workflows.json")).unwrap(),
+        )
+        .unwrap();
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let text = std::fs::read_to_string(path).unwrap();
+        let workflow: serde_json::Value = serde_yaml::from_str(&text)
+            .unwrap_or_else(|e| panic!("{}: not YAML: {e}", path.display()));
+        validator.iter_errors(&workflow).map(|e| format!("{}: {e}", e.instance_path())).collect()
+    }
+
+    #[test]
+    fn every_workflow_follows_the_github_schema() {
+        let mut seen = 0;
+        for entry in std::fs::read_dir(repo(".github/workflows")).unwrap() {
+            let path = entry.unwrap().path();
+            let found = problems(&path);
+            assert!(found.is_empty(), "{}:\n{}", path.display(), found.join("\n"));
+            seen += 1;
+        }
+        assert!(seen >= 1, "no workflows in .github/workflows");
+    }
+
+    #[test]
+    fn a_broken_workflow_is_rejected_where_it_breaks() {
+        let found = problems(&repo("fixtures/workflows/bad.yml"));
+        assert!(found.iter().any(|p| p.starts_with("/jobs/test")), "{found:#?}");
+    }
+}

@@ -65,14 +65,15 @@ pub(super) const CHECKS: &[Check] = &[
     },
 ];
 
-/// Reads the target's image facts and judges them with `judge`.
-fn with_facts(
+/// Reads the image's facts and judges them with `judge`; an image that cannot
+/// be inspected fails.
+pub(super) fn with_facts(
     view: &dyn ImageView,
     judge: impl FnOnce(&dyn ImageView, &ImageFacts) -> Outcome,
 ) -> Outcome {
     match view.facts() {
         Ok(facts) => judge(view, &facts),
-        Err(e) => Outcome::Fail(e.to_string()),
+        Err(e) => Outcome::Fail(format!("the image could not be inspected: {e}")),
     }
 }
 

@@ -22,6 +22,7 @@ use crate::manifests::{self, Deployed};
 use crate::profile::Profile;
 use crate::target::{ContainerView, Http, ImageView, Spawner, Startup};
 
+use super::image::with_facts;
 use super::probes::{StopBy, observe_drain, private_instance};
 
 pub(super) const CHECKS: &[Check] = &[
@@ -104,16 +105,6 @@ fn with_deployed(profile: &Profile, judge: impl FnOnce(&Deployed) -> Outcome) ->
         Ok(d) => judge(&d),
         Err(Unreadable::NoKubectl(why)) => Outcome::NotApplicable(format!("not applicable: {why}")),
         Err(Unreadable::Broken(why)) => Outcome::Fail(why),
-    }
-}
-
-fn with_facts(
-    view: &dyn ImageView,
-    judge: impl FnOnce(&dyn ImageView, &ImageFacts) -> Outcome,
-) -> Outcome {
-    match view.facts() {
-        Ok(facts) => judge(view, &facts),
-        Err(e) => Outcome::Fail(format!("the image could not be inspected: {e}")),
     }
 }
 

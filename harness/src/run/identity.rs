@@ -25,7 +25,7 @@ pub const RUN_ENV: [&str; 2] = ["GAUNTLET_RUN_ID", "GAUNTLET_RUN_PID"];
 pub fn run_id() -> &'static str {
     static ID: OnceLock<String> = OnceLock::new();
     ID.get_or_init(|| {
-        if let Ok(id) = std::env::var(RUN_ENV[0])
+        if let Some(id) = inherited().and_then(|_| std::env::var(RUN_ENV[0]).ok())
             && !id.is_empty()
         {
             return id;
@@ -43,9 +43,16 @@ pub fn run_id() -> &'static str {
 /// which takes the child with it, marks the run dead).
 pub fn run_pid() -> u32 {
     static PID: OnceLock<u32> = OnceLock::new();
-    *PID.get_or_init(|| {
-        std::env::var(RUN_ENV[1]).ok().and_then(|p| p.parse().ok()).unwrap_or(std::process::id())
-    })
+    *PID.get_or_init(|| inherited().unwrap_or(std::process::id()))
+}
+
+/// The parent's pid when this process carries on the parent's run: the
+/// environment names it and it is this process's parent. Programs this one
+/// starts in turn (a test that runs the `gauntlet` binary) inherit the
+/// environment but not the parent, so they are runs of their own.
+fn inherited() -> Option<u32> {
+    let pid: u32 = std::env::var(RUN_ENV[1]).ok()?.parse().ok()?;
+    (pid == std::os::unix::process::parent_id()).then_some(pid)
 }
 
 /// This host's name, as the kernel has it (`unknown` when it cannot be read).

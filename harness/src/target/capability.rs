@@ -30,17 +30,6 @@ pub enum Capability {
 }
 
 impl Capability {
-    /// Every capability, in the order the catalog lists them.
-    pub const ALL: [Self; 7] = [
-        Self::Http,
-        Self::StartupObserved,
-        Self::Signals,
-        Self::SameHost,
-        Self::Image,
-        Self::Container,
-        Self::Kube,
-    ];
-
     /// The capability's name, as `gauntlet list` and the reports print it.
     pub fn name(self) -> &'static str {
         match self {
@@ -52,24 +41,6 @@ impl Capability {
             Self::Container => "container",
             Self::Kube => "kube",
         }
-    }
-
-    /// Whether `target` gives this capability's view.
-    pub fn of(self, target: &dyn Target) -> bool {
-        match self {
-            Self::Http => Http::of(target).is_some(),
-            Self::StartupObserved => Startup::of(target).is_some(),
-            Self::Signals => <&dyn Spawner>::of(target).is_some(),
-            Self::SameHost => SameHost::of(target).is_some(),
-            Self::Image => <&dyn ImageView>::of(target).is_some(),
-            Self::Container => <&dyn ContainerView>::of(target).is_some(),
-            Self::Kube => <&dyn ClusterView>::of(target).is_some(),
-        }
-    }
-
-    /// The capabilities `target` has.
-    pub fn all_of(target: &dyn Target) -> Vec<Self> {
-        Self::ALL.into_iter().filter(|c| c.of(target)).collect()
     }
 }
 

@@ -1,12 +1,14 @@
 //! Targets: how to reach a service and what the harness can do with it. A
 //! target gives one view per capability it has (`capability`); `spec` turns a
-//! `--target` argument into an open target.
+//! `--target` argument into an open target; `launch` is the one place that
+//! starts `gauntlet-service`.
 
 mod capability;
 mod container;
 mod error;
 mod image;
 mod kube;
+mod launch;
 mod process;
 mod spec;
 mod url;
@@ -17,7 +19,8 @@ pub use container::{ContainerConfig, ContainerTarget, SERVICE_PORT, ServiceImage
 pub use error::{Error, Result};
 pub use image::ImageTarget;
 pub use kube::{KubeConfig, KubeTarget, reachable as kube_reachable};
-pub use process::{ProcessConfig, ProcessTarget};
+pub use launch::{Launched, ProcessConfig};
+pub use process::ProcessTarget;
 pub use spec::{OpenOptions, Spec};
 pub use url::UrlTarget;
 pub use views::{

@@ -1,12 +1,12 @@
 //! Starting the real binary and talking to it.
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::ExitStatus;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use gauntlet::target::{Launched, ProcessConfig};
 use serde_json::Value;
 
 /// The model folder `cargo xtask model` fills.
@@ -25,60 +25,26 @@ pub fn repo_file(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
 }
 
-/// A running service process, killed on drop.
+/// A running service process, started by the harness's launcher (the one place
+/// anything starts `gauntlet-service`), killed on drop and when the tests die.
 pub struct Service {
-    child: Child,
+    process: Launched,
     /// `http://127.0.0.1:PORT`.
     pub base: String,
     logs: Arc<Mutex<Vec<String>>>,
 }
 
 impl Service {
-    /// Starts `gauntlet-service serve` on an ephemeral port with extra `args`
-    /// and waits until it listens (not until it is ready).
+    /// Starts `gauntlet-service serve` on an ephemeral port, on the CPU, with
+    /// extra `args`, and waits until it listens (not until it is ready).
     pub fn start(args: &[&str]) -> Service {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_gauntlet-service"));
-        command
-            .arg("serve")
-            .args(["--host", "127.0.0.1", "--port", "0", "--log-format", "json", "--device", "cpu"])
-            .arg("--model-dir")
-            .arg(model_dir())
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        // SAFETY: prctl only sets a flag of the child process; it allocates nothing
-        // and is async-signal-safe.
-        unsafe {
-            use std::os::unix::process::CommandExt;
-            command.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
-        let mut child = command.spawn().expect("spawning gauntlet-service");
-        let stdout = child.stdout.take().expect("piped stdout");
+        let binary = PathBuf::from(env!("CARGO_BIN_EXE_gauntlet-service"));
+        let mut config = ProcessConfig::new(binary, model_dir()).unwrap_or_else(|e| panic!("{e}"));
+        config.args = ["--device", "cpu"].iter().chain(args).map(|a| (*a).to_owned()).collect();
+        config.ready_timeout = Duration::from_secs(30);
         let logs = Arc::new(Mutex::new(Vec::new()));
-        let (addr_tx, addr_rx) = mpsc::channel();
-        let sink = logs.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if let Ok(v) = serde_json::from_str::<Value>(&line)
-                    && v["message"] == "listening"
-                {
-                    let _ = addr_tx.send(v["addr"].as_str().unwrap_or_default().to_owned());
-                }
-                sink.lock().unwrap().push(line);
-            }
-        });
-        let addr = match addr_rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(addr) => addr,
-            Err(_) => {
-                let _ = child.kill();
-                panic!("the service did not log `listening`; logs: {:?}", logs.lock().unwrap());
-            }
-        };
-        Service { child, base: format!("http://{addr}"), logs }
+        let process = Launched::start(&config, 0, &logs).unwrap_or_else(|e| panic!("{e}"));
+        Service { base: process.base_url(), process, logs }
     }
 
     /// One service shared by the read-only tests, started once from a thread that
@@ -120,33 +86,17 @@ impl Service {
 
     /// Sends a Unix signal.
     pub fn signal(&self, signal: i32) {
-        // SAFETY: kill(2) with the pid of our own child.
-        let rc = unsafe { libc::kill(self.child.id() as i32, signal) };
-        assert_eq!(rc, 0, "kill failed");
+        self.process.signal(signal).unwrap_or_else(|e| panic!("{e}"));
     }
 
     /// Waits for the process to exit.
     pub fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "did not exit within {timeout:?}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        self.process.wait_exit(timeout).unwrap_or_else(|| panic!("did not exit within {timeout:?}"))
     }
 
     /// Log lines so far.
     pub fn logs(&self) -> Vec<String> {
         self.logs.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -2,19 +2,10 @@
 //! file in `fixtures/dockerfiles/bad` trips its rule and no other, with a
 //! message that names the fault.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
-}
+use crate::common::{gauntlet, repo};
 
 fn gauntlet_dockerfile(args: &[&str]) -> (Option<i32>, String) {
-    let out =
-        Command::new(env!("CARGO_BIN_EXE_gauntlet")).arg("dockerfile").args(args).output().unwrap();
-    let text =
-        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    (out.status.code(), text)
+    gauntlet(&[&["dockerfile"], args].concat())
 }
 
 /// What each rule's fixture must make it say.

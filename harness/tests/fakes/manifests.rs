@@ -1,114 +1,14 @@
-//! The deployment manifests render and validate: both kustomize overlays through
-//! `kubectl kustomize` into the objects the base declares, the GPU overlay with
-//! its GPU limit, toleration and node selector, and both validate clean in
-//! strict mode; each schema fault in `fixtures/manifests/bad/schema` is found and
-//! located. Without kubectl the rendering tests say why they did not run; in CI
-//! (`CI=true`) they fail.
+//! `gauntlet manifests` on fixtures: each schema fault in
+//! `fixtures/manifests/bad/schema` is found and located, each policy fixture
+//! trips its rule and only it, findings are located by pointer, and the
+//! reports come in every format; bad flags and paths are usage errors.
 
 use std::path::Path;
-use std::process::Command;
 
-use serde::Deserialize;
-use serde_yaml::Value;
-
-/// The rendered objects of `overlay`, or `None` after saying why not.
-fn render(overlay: &str) -> Option<Vec<Value>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../manifests/k8s/overlays").join(overlay);
-    let out = match Command::new("kubectl").arg("kustomize").arg(&dir).output() {
-        Ok(out) => out,
-        Err(e) if gauntlet::run::in_ci() => panic!("CI=true and kubectl cannot run: {e}"),
-        Err(e) => {
-            eprintln!("not run: kubectl cannot run: {e}");
-            return None;
-        }
-    };
-    assert!(out.status.success(), "{overlay}: {}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8(out.stdout).unwrap();
-    Some(
-        serde_yaml::Deserializer::from_str(&text)
-            .map(|doc| Value::deserialize(doc).unwrap())
-            .collect(),
-    )
-}
-
-fn kinds(objects: &[Value]) -> Vec<String> {
-    let mut kinds: Vec<String> =
-        objects.iter().map(|o| o["kind"].as_str().unwrap_or("?").to_owned()).collect();
-    kinds.sort();
-    kinds
-}
-
-fn deployment(objects: &[Value]) -> &Value {
-    objects.iter().find(|o| o["kind"] == "Deployment").expect("a Deployment")
-}
-
-#[test]
-fn both_overlays_render_every_object_of_the_base() {
-    for overlay in ["cpu", "gpu"] {
-        let Some(objects) = render(overlay) else { return };
-        assert_eq!(
-            kinds(&objects),
-            [
-                "ConfigMap",
-                "Deployment",
-                "HorizontalPodAutoscaler",
-                "NetworkPolicy",
-                "PodDisruptionBudget",
-                "Service",
-                "ServiceAccount"
-            ],
-            "{overlay}"
-        );
-        let container = &deployment(&objects)["spec"]["template"]["spec"]["containers"][0];
-        for (probe, path) in [
-            ("startupProbe", "/health/startup"),
-            ("readinessProbe", "/health/ready"),
-            ("livenessProbe", "/health/live"),
-        ] {
-            assert_eq!(container[probe]["httpGet"]["path"], path, "{overlay} {probe}");
-        }
-    }
-}
-
-#[test]
-fn the_gpu_overlay_asks_for_a_gpu_and_tolerates_its_taint() {
-    let Some(objects) = render("gpu") else { return };
-    let pod = &deployment(&objects)["spec"]["template"]["spec"];
-    let resources = &pod["containers"][0]["resources"];
-    assert_eq!(resources["limits"]["nvidia.com/gpu"], "1");
-    assert_eq!(resources["requests"]["nvidia.com/gpu"], "1");
-    assert_eq!(pod["tolerations"][0]["key"], "nvidia.com/gpu");
-    assert_eq!(pod["nodeSelector"]["nvidia.com/gpu.present"], "true");
-    assert_eq!(pod["containers"][0]["image"], "gauntlet-service-cuda:0.1.0");
-    let config = objects.iter().find(|o| o["kind"] == "ConfigMap").unwrap();
-    assert_eq!(config["data"]["GAUNTLET_DEVICE"], "cuda:0");
-}
+use crate::common::{gauntlet, repo, repo_arg};
 
 fn gauntlet_manifests(args: &[&str]) -> (Option<i32>, String) {
-    let out =
-        Command::new(env!("CARGO_BIN_EXE_gauntlet")).arg("manifests").args(args).output().unwrap();
-    let text =
-        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    (out.status.code(), text)
-}
-
-fn repo(path: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path).display().to_string()
-}
-
-#[test]
-fn the_projects_overlays_validate_clean_and_strict_for_every_vendored_version() {
-    if render("cpu").is_none() {
-        return;
-    }
-    for version in gauntlet::manifests::VERSIONS {
-        for overlay in ["manifests/k8s/overlays/cpu", "manifests/k8s/overlays/gpu"] {
-            let (code, text) =
-                gauntlet_manifests(&["--strict", "--kubernetes-version", version, &repo(overlay)]);
-            assert_eq!(code, Some(0), "{overlay} on {version}: {text}");
-            assert!(text.contains("7 objects checked"), "{text}");
-        }
-    }
+    gauntlet(&[&["manifests"], args].concat())
 }
 
 #[test]
@@ -152,7 +52,7 @@ fn each_schema_fault_is_found_and_located() {
         ("no-kind.yaml", false, 0, "", "nameless", "", "schema.type-meta", "no apiVersion or kind"),
     ];
     for (file, strict, document, kind, name, pointer, rule, says) in cases {
-        let path = Path::new(&repo("fixtures/manifests/bad/schema")).join(file);
+        let path = repo("fixtures/manifests/bad/schema").join(file);
         let documents = gauntlet::manifests::load(&[path]).unwrap();
         let findings = gauntlet::manifests::validate(&documents, &schemas, strict);
         let finding = findings
@@ -176,7 +76,7 @@ fn each_schema_fault_is_found_and_located() {
 
 #[test]
 fn unknown_fields_pass_without_strict_and_fail_with_it() {
-    let file = repo("fixtures/manifests/bad/schema/unknown-field.yaml");
+    let file = repo_arg("fixtures/manifests/bad/schema/unknown-field.yaml");
     let (code, text) = gauntlet_manifests(&["--schema-only", &file]);
     assert_eq!(code, Some(0), "{text}");
     let (code, text) = gauntlet_manifests(&["--schema-only", "--strict", &file]);
@@ -187,7 +87,7 @@ fn unknown_fields_pass_without_strict_and_fail_with_it() {
 #[test]
 fn an_unknown_kubernetes_version_or_path_is_a_usage_error() {
     let (code, text) =
-        gauntlet_manifests(&["--kubernetes-version", "1.12", &repo("manifests/k8s/base")]);
+        gauntlet_manifests(&["--kubernetes-version", "1.12", &repo_arg("manifests/k8s/base")]);
     assert_eq!(code, Some(2), "{text}");
     assert!(
         text.contains("--kubernetes-version 1.12: no schemas for it (vendored: 1.33, 1.37)"),
@@ -211,7 +111,7 @@ fn check_file(path: &Path, strict: bool) -> Vec<gauntlet::manifests::Finding> {
 
 #[test]
 fn the_good_fixtures_pass_every_rule_in_strict_mode() {
-    let dir = Path::new(&repo("fixtures/manifests/good")).to_owned();
+    let dir = repo("fixtures/manifests/good");
     let mut seen = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
@@ -248,7 +148,7 @@ const POLICY_SAYS: &[(&str, &str)] = &[
 
 #[test]
 fn each_policy_fixture_trips_its_rule_and_only_it() {
-    let dir = Path::new(&repo("fixtures/manifests/bad/policy")).to_owned();
+    let dir = repo("fixtures/manifests/bad/policy");
     for (rule, says) in POLICY_SAYS {
         let file = dir.join(format!("{}.yaml", rule.trim_start_matches("policy.")));
         assert!(file.is_file(), "{rule}: no fixture {}", file.display());
@@ -272,7 +172,7 @@ fn every_rule_has_a_fixture_and_every_fixture_a_rule() {
     let mut covered: Vec<&str> = POLICY_SAYS.iter().map(|(r, _)| *r).collect();
     covered.sort_unstable();
     assert_eq!(rules, covered, "POLICY_SAYS must list every rule");
-    let mut fixtures: Vec<String> = std::fs::read_dir(repo("fixtures/manifests/bad/policy"))
+    let mut fixtures: Vec<String> = std::fs::read_dir(repo_arg("fixtures/manifests/bad/policy"))
         .unwrap()
         .map(|e| {
             let name = e.unwrap().file_name().into_string().unwrap();
@@ -285,13 +185,11 @@ fn every_rule_has_a_fixture_and_every_fixture_a_rule() {
 
 #[test]
 fn findings_are_located_by_pointer() {
-    let file =
-        Path::new(&repo("fixtures/manifests/bad/policy/gpu-visible-devices.yaml")).to_owned();
+    let file = repo("fixtures/manifests/bad/policy/gpu-visible-devices.yaml");
     let findings = check_file(&file, false);
     assert_eq!(findings[0].pointer, "/spec/containers/0/env/0", "{findings:#?}");
     assert_eq!((findings[0].kind.as_str(), findings[0].name.as_str()), ("Pod", "gpu"));
-    let file =
-        Path::new(&repo("fixtures/manifests/bad/policy/service-target-port.yaml")).to_owned();
+    let file = repo("fixtures/manifests/bad/policy/service-target-port.yaml");
     let findings = check_file(&file, false);
     assert_eq!(
         (findings[0].document, findings[0].pointer.as_str()),
@@ -301,7 +199,7 @@ fn findings_are_located_by_pointer() {
 
 #[test]
 fn schema_only_skips_the_policy_and_reports_come_in_every_format() {
-    let file = repo("fixtures/manifests/bad/policy/privileged.yaml");
+    let file = repo_arg("fixtures/manifests/bad/policy/privileged.yaml");
     let (code, text) = gauntlet_manifests(&["--schema-only", &file]);
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("schema only"), "{text}");

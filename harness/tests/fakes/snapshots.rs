@@ -14,7 +14,7 @@ fn accept_good_answer(id: &str, dir: &Path) {
     let target = UrlTarget::connect(&serve(Fault::None)).unwrap();
     let capture = checks::capture_snapshot(id, target.http().unwrap()).unwrap().unwrap();
     let snap = format!(
-        "---\nsource: harness/tests/it/snapshots.rs\ndescription: \"{}\"\n---\n{}\n",
+        "---\nsource: harness/tests/fakes/snapshots.rs\ndescription: \"{}\"\n---\n{}\n",
         capture.requests.replace('"', "\\\"").replace('\n', " "),
         checks::render_snapshot(&capture)
     );

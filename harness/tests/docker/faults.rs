@@ -1,18 +1,15 @@
 //! The runtime family and the container-side `manifest.*` checks proven able to
 //! fail, on containers of the reference image started with one fault each (or
-//! held against manifests with one fault each). A test binary of its own
-//! (libtest-mimic, as `conformance`): on an engine older than the API
-//! testcontainers speaks, `main` runs the trials in a child process behind an
-//! API shim (`gauntlet::docker::behind_shim`). Without a Docker engine every trial is
-//! ignored with the reason; in CI (`CI=true`) that is a failure instead.
+//! held against manifests with one fault each).
 
-use std::path::Path;
-use std::process::{Command, ExitCode};
+use std::process::Command;
 use std::time::Duration;
 
 use gauntlet::target::{ContainerConfig, ContainerTarget, ServiceImage};
 use gauntlet::{Outcome, Profile, checks};
 use libtest_mimic::{Failed, Trial};
+
+use crate::common::repo;
 
 /// Runs check `id` on a container started with `config`; it must fail saying `says`.
 fn proves(id: &str, config: &ContainerConfig, profile: &Profile, says: &str) -> Result<(), Failed> {
@@ -29,8 +26,7 @@ fn proves(id: &str, config: &ContainerConfig, profile: &Profile, says: &str) -> 
 
 /// The reference profile pointed at `fixtures/manifests/bad/cross/{file}`.
 fn with_manifests(file: &str) -> Profile {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/manifests/bad/cross").join(file);
+    let path = repo("fixtures/manifests/bad/cross").join(file);
     Profile { manifests: Some(path), ..Profile::default() }
 }
 
@@ -42,7 +38,7 @@ fn with_args(args: &[&str]) -> ContainerConfig {
 }
 
 fn build(dockerfile_dir: &str, tag: &str) -> Result<(), Failed> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dockerfile_dir);
+    let dir = repo(dockerfile_dir);
     let out = Command::new("docker").args(["build", "--quiet", "--tag", tag]).arg(dir).output()?;
     if out.status.success() {
         Ok(())
@@ -51,7 +47,7 @@ fn build(dockerfile_dir: &str, tag: &str) -> Result<(), Failed> {
     }
 }
 
-fn trials() -> Vec<Trial> {
+pub fn trials() -> Vec<Trial> {
     vec![
         Trial::test("runtime.hardened.ready fails when the service needs a writable root", || {
             // Root on a writable filesystem it starts; hardened, its scratch write fails.
@@ -121,7 +117,7 @@ fn trials() -> Vec<Trial> {
         }),
         Trial::test("gpu.container.isolated fails on a container given no GPUs to isolate", || {
             // No GPU here: a report recorded on an H100 stands in for this host's NVML.
-            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/gpu/h100-idle.json");
+            let path = repo("fixtures/gpu/h100-idle.json");
             let h100 = gauntlet::gpu::read_recording(&path)?;
             gauntlet::gpu::with_host_report(h100, || {
                 let config = ContainerConfig::default();
@@ -141,7 +137,7 @@ fn trials() -> Vec<Trial> {
             },
         ),
         Trial::test("runtime.healthcheck.passing fails on a failing HEALTHCHECK", || {
-            build("../fixtures/images/broken/unhealthy", "gauntlet-broken:unhealthy")?;
+            build("fixtures/images/broken/unhealthy", "gauntlet-broken:unhealthy")?;
             let config = ContainerConfig {
                 image: ServiceImage::from_reference("gauntlet-broken:unhealthy"),
                 ..ContainerConfig::default()
@@ -149,30 +145,4 @@ fn trials() -> Vec<Trial> {
             proves("runtime.healthcheck.passing", &config, &Profile::default(), "unhealthy")
         }),
     ]
-}
-
-fn main() -> ExitCode {
-    if let Some(code) = gauntlet::docker::behind_shim() {
-        return code;
-    }
-    let engine = gauntlet::docker::connect();
-    let args = libtest_mimic::Arguments::from_args();
-    let trials = match engine {
-        Ok(_) => {
-            let out = Command::new(env!("CARGO_BIN_EXE_gauntlet")).arg("image").output();
-            match out {
-                Ok(out) if out.status.success() => trials(),
-                Ok(out) => panic!("gauntlet image: {}", String::from_utf8_lossy(&out.stderr)),
-                Err(e) => panic!("gauntlet image: {e}"),
-            }
-        }
-        Err(why) if gauntlet::run::in_ci() => panic!("CI=true and {why}"),
-        Err(why) => {
-            eprintln!("container_faults: not run: {why}");
-            trials().into_iter().map(|t| t.with_ignored_flag(true)).collect()
-        }
-    };
-    let code = libtest_mimic::run(&args, trials).exit_code();
-    gauntlet::run::settle();
-    code
 }

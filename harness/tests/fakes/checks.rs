@@ -136,7 +136,7 @@ fn every_check_in_the_catalog_is_proven_here() {
     // probe.ready.transitions and probe.ready.time-to-ready are proven on recorded
     // transcripts in their unit tests, probe.ready.sigterm and
     // probe.restart.after-kill in `lifecycle`, the snapshot family in `snapshots`,
-    // the image family in `images`, the runtime family in the `container_faults`
+    // the image family in the docker tier's `images`, the runtime family in its `faults`
     // test binary.
     let proven = [
         "api.embed.schema",
@@ -154,7 +154,7 @@ fn every_check_in_the_catalog_is_proven_here() {
         "fuzz.openai.bodies",
         "fuzz.tei.bodies",
         // The GPU family is proven in `gpu.rs` against a recorded H100 standing in
-        // for this host, and gpu.container.isolated in `container_faults.rs`.
+        // for this host, and gpu.container.isolated in the docker tier's `faults.rs`.
         "gpu.container.isolated",
         "gpu.host.nvml",
         "gpu.inference.device",
@@ -175,7 +175,7 @@ fn every_check_in_the_catalog_is_proven_here() {
         "kube.rollout.complete",
         "load.burst",
         // The manifest family is proven in `cross.rs` (and the container run in
-        // `container_faults.rs`).
+        // the docker tier's `faults.rs`).
         "manifest.memory.headroom",
         "manifest.port.matches",
         "manifest.probes.readiness-drains",

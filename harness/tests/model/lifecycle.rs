@@ -75,7 +75,7 @@ fn a_restarted_process_keeps_its_address_and_logs() {
 fn the_openai_compatible_profile_passes_against_the_reference_service() {
     let config = ProcessConfig::locate().unwrap_or_else(|e| panic!("{e}"));
     let service = ProcessTarget::start(&config).unwrap_or_else(|e| panic!("{e}"));
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+    let out = crate::common::command()
         .args(["run", "--profile", "openai-compatible", "--target"])
         .arg(format!("url={}", gauntlet::target::Private::base_url(&service)))
         .output()

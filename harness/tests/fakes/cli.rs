@@ -1,16 +1,7 @@
 //! The `gauntlet` binary's exit codes: 0 green, 1 a MUST failed, 2 usage or configuration.
 
-use std::process::Command;
-
 use crate::broken::{Fault, serve};
-
-fn gauntlet(args: &[&str]) -> (Option<i32>, String) {
-    let out =
-        Command::new(env!("CARGO_BIN_EXE_gauntlet")).args(args).output().expect("running gauntlet");
-    let text =
-        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    (out.status.code(), text)
-}
+use crate::common::{command, gauntlet};
 
 #[test]
 fn a_well_behaved_service_exits_0_and_writes_the_json_report() {
@@ -121,7 +112,7 @@ fn list_prints_every_check_and_survives_a_closed_pipe() {
         assert!(text.contains(check.id), "{} missing from `gauntlet list`", check.id);
     }
     // The reader goes away before the listing is written (`gauntlet list | head -0`).
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+    let mut child = command()
         .arg("list")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

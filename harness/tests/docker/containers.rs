@@ -1,44 +1,28 @@
 //! The container target's housekeeping on the real Docker engine: every
 //! container a run creates is labelled and gone when the run ends, whether a
 //! check failed, the run was interrupted, or it was killed (then the next run
-//! sweeps it). Without an engine these tests say why they did not run, and in
-//! CI (`CI=true`) they fail.
+//! sweeps it); and an engine that cannot be reached is a usage error.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
 use gauntlet::docker::{self, Engine};
 use gauntlet::run::PID_LABEL;
 
-/// The engine, or `None` after saying why the test does not run here.
-pub fn engine() -> Option<Engine> {
-    match Engine::locate() {
-        Ok(engine) => Some(engine),
-        Err(why) if gauntlet::run::in_ci() => panic!("CI=true and {why}"),
-        Err(why) => {
-            eprintln!("not run: {why}");
-            None
-        }
-    }
-}
+use crate::common::{command, gauntlet as gauntlet_output};
 
 /// Builds `gauntlet-service:dev` from the binary under test, once.
 pub fn build_image() {
     static BUILD: Once = Once::new();
     BUILD.call_once(|| {
-        let out = Command::new(env!("CARGO_BIN_EXE_gauntlet")).arg("image").output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let (code, text) = gauntlet_output(&["image"]);
+        assert_eq!(code, Some(0), "gauntlet image: {text}");
     });
 }
 
 fn gauntlet(args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_gauntlet"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+    command().args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
 }
 
 /// Containers (running or not) created by the harness process `pid`.
@@ -59,9 +43,8 @@ fn signal(child: &Child, signal: i32) {
     assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
 }
 
-#[test]
-fn labelled_containers_never_outlive_their_run() {
-    let Some(engine) = engine() else { return };
+pub fn labelled_containers_never_outlive_their_run() {
+    let engine = gauntlet::docker::connect().expect("the tier runs only with an engine");
     build_image();
 
     // A failing check: exit 1, and the container is gone.
@@ -112,9 +95,8 @@ fn labelled_containers_never_outlive_their_run() {
     );
 }
 
-#[test]
-fn an_unreachable_engine_is_a_usage_error_naming_docker() {
-    let out = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+pub fn an_unreachable_engine_is_a_usage_error_naming_docker() {
+    let out = command()
         .args(["run", "--target", "container"])
         .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
         .output()

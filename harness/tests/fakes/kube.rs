@@ -4,27 +4,17 @@
 //! cluster (none can run here), pass on a finished rollout and fail with the
 //! reason and the diagnostics on a stuck one.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use gauntlet::target::{ClusterView, Http};
 use gauntlet::{Outcome, Profile, Target, checks};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
-}
+use crate::common::{command, output, repo};
 
 fn run_kube(kubeconfig: &Path) -> (Option<i32>, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
-        .args(["run", "--target", "kube"])
-        .env("KUBECONFIG", kubeconfig)
-        .output()
-        .unwrap();
-    let text =
-        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    (out.status.code(), text)
+    output(command().args(["run", "--target", "kube"]).env("KUBECONFIG", kubeconfig))
 }
 
 #[test]

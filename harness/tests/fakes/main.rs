@@ -1,0 +1,20 @@
+//! Tier 1 of the integration tests: fakes and recordings only. Every check is
+//! run against a small axum server whose misbehaviour each test chooses
+//! (`broken`), against recorded object states, images and GPU reports, and the
+//! `gauntlet` binary against those and against fixture files. Nothing here
+//! needs the model, Docker or kubectl.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod broken;
+mod catalog;
+mod checks;
+mod cli;
+mod cross;
+mod dockerfiles;
+mod gpu;
+mod kube;
+mod manifests;
+mod secrets;
+mod snapshots;
