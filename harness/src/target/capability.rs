@@ -105,51 +105,24 @@ impl SameHost {
     }
 }
 
-impl<'a> View<'a> for Http<'a> {
-    const CAPABILITY: Capability = Capability::Http;
-    fn of(target: &'a dyn Target) -> Option<Self> {
-        target.http()
-    }
+/// Ties each view type to its capability and to the target method that gives it.
+macro_rules! views {
+    ($lt:lifetime; $($ty:ty => $capability:ident, $method:ident;)*) => {$(
+        impl<$lt> View<$lt> for $ty {
+            const CAPABILITY: Capability = Capability::$capability;
+            fn of(target: &$lt dyn Target) -> Option<Self> {
+                target.$method()
+            }
+        }
+    )*};
 }
 
-impl<'a> View<'a> for Startup<'a> {
-    const CAPABILITY: Capability = Capability::StartupObserved;
-    fn of(target: &'a dyn Target) -> Option<Self> {
-        target.startup()
-    }
-}
-
-impl<'a> View<'a> for &'a dyn Spawner {
-    const CAPABILITY: Capability = Capability::Signals;
-    fn of(target: &'a dyn Target) -> Option<Self> {
-        target.signals()
-    }
-}
-
-impl<'a> View<'a> for SameHost {
-    const CAPABILITY: Capability = Capability::SameHost;
-    fn of(target: &'a dyn Target) -> Option<Self> {
-        target.same_host()
-    }
-}
-
-impl<'a> View<'a> for &'a dyn ImageView {
-    const CAPABILITY: Capability = Capability::Image;
-    fn of(target: &'a dyn Target) -> Option<Self> {
-        target.image()
-    }
-}
-
-impl<'a> View<'a> for &'a dyn ContainerView {
-    const CAPABILITY: Capability = Capability::Container;
-    fn of(target: &'a dyn Target) -> Option<Self> {
-        target.container()
-    }
-}
-
-impl<'a> View<'a> for &'a dyn ClusterView {
-    const CAPABILITY: Capability = Capability::Kube;
-    fn of(target: &'a dyn Target) -> Option<Self> {
-        target.cluster()
-    }
+views! { 'a;
+    Http<'a> => Http, http;
+    Startup<'a> => StartupObserved, startup;
+    &'a dyn Spawner => Signals, signals;
+    SameHost => SameHost, same_host;
+    &'a dyn ImageView => Image, image;
+    &'a dyn ContainerView => Container, container;
+    &'a dyn ClusterView => Kube, cluster;
 }
