@@ -3,7 +3,8 @@
 //! service serves it at `/gpu` (and prints it for `gauntlet-service gpu`); the
 //! harness reads the host's own and any service's `/gpu` in the same types, as
 //! the contract of `schemas/api/gpu-report.schema.json`: a service may add
-//! fields, and every field but `available` may be missing. Reading NVML is never
+//! fields, and the optional ones (the reason, the driver and CUDA versions, the
+//! utilization, temperature and process lists) may be missing. Reading NVML is never
 //! an error: when it cannot load, the report says `available: false` and why.
 
 use std::sync::OnceLock;

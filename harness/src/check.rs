@@ -100,12 +100,12 @@ impl Outcome {
         ))
     }
 
-    /// The kind of verdict, without its text.
-    pub fn kind(&self) -> Verdict {
+    /// The kind of outcome, without its text.
+    pub fn kind(&self) -> OutcomeKind {
         match self {
-            Self::Pass(_) => Verdict::Pass,
-            Self::Fail(_) => Verdict::Fail,
-            Self::NotApplicable(_) => Verdict::NotApplicable,
+            Self::Pass(_) => OutcomeKind::Pass,
+            Self::Fail(_) => OutcomeKind::Fail,
+            Self::NotApplicable(_) => OutcomeKind::NotApplicable,
         }
     }
 
@@ -121,7 +121,7 @@ impl Outcome {
 /// `not-applicable`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Verdict {
+pub enum OutcomeKind {
     /// The behaviour holds.
     Pass,
     /// The behaviour does not hold.

@@ -20,6 +20,15 @@ pub enum Error {
         #[source]
         source: reqwest::Error,
     },
+    /// The answer's body could not be read.
+    #[error("{url}: reading the body: {source}")]
+    Body {
+        /// Where it came from.
+        url: String,
+        /// What the client said.
+        #[source]
+        source: reqwest::Error,
+    },
     /// The answer's body is not JSON.
     #[error("{url} answered {status} with a body that is not JSON: {body}")]
     NotJson {
@@ -53,27 +62,19 @@ pub fn client() -> reqwest::blocking::Client {
 pub fn get_json(url: &str) -> Result<(u16, Value)> {
     let transport = |source| Error::Transport { method: "GET", url: url.to_owned(), source };
     let response = client().get(url).send().map_err(transport)?;
-    read("GET", url, response)
+    read(url, response)
 }
 
 /// POSTs `body` as JSON; returns the status and the parsed answer.
 pub fn post_json(url: &str, body: &Value) -> Result<(u16, Value)> {
     let transport = |source| Error::Transport { method: "POST", url: url.to_owned(), source };
     let response = client().post(url).json(body).send().map_err(transport)?;
-    read("POST", url, response)
+    read(url, response)
 }
 
-fn read(
-    method: &'static str,
-    url: &str,
-    response: reqwest::blocking::Response,
-) -> Result<(u16, Value)> {
+fn read(url: &str, response: reqwest::blocking::Response) -> Result<(u16, Value)> {
     let status = response.status().as_u16();
-    let text = response.text().map_err(|source| Error::Transport {
-        method,
-        url: url.to_owned(),
-        source,
-    })?;
+    let text = response.text().map_err(|source| Error::Body { url: url.to_owned(), source })?;
     let value = serde_json::from_str(&text).map_err(|_| Error::NotJson {
         url: url.to_owned(),
         status,

@@ -21,6 +21,6 @@ pub mod secrets;
 pub mod target;
 pub mod verdict;
 
-pub use check::{Check, Family, Level, Outcome, Verdict};
+pub use check::{Check, Family, Level, Outcome, OutcomeKind};
 pub use profile::{Profile, Thresholds};
 pub use target::{Capability, Target};

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use gauntlet_formats::junit;
 use gauntlet_formats::markdown::cell;
 
-use crate::check::{Level, Verdict};
+use crate::check::{Level, OutcomeKind};
 use crate::runner::{Record, Records};
 
 /// A report writer: target name and verdicts in, file contents out.
@@ -23,10 +23,10 @@ fn sorted(records: &Records) -> Vec<Record> {
 /// How a verdict counts at a gate.
 fn gate(r: &Record) -> Gate {
     match (r.outcome, r.level) {
-        (Verdict::Pass, _) => Gate::Passed,
-        (Verdict::Fail, Level::Must) => Gate::Failed,
-        (Verdict::Fail, Level::Should) => Gate::Warned,
-        (Verdict::NotApplicable, _) => Gate::NotApplicable,
+        (OutcomeKind::Pass, _) => Gate::Passed,
+        (OutcomeKind::Fail, Level::Must) => Gate::Failed,
+        (OutcomeKind::Fail, Level::Should) => Gate::Warned,
+        (OutcomeKind::NotApplicable, _) => Gate::NotApplicable,
     }
 }
 
@@ -136,10 +136,10 @@ mod tests {
             seconds: 0.5,
         };
         Arc::new(Mutex::new(vec![
-            r("probe.b", Level::Must, Verdict::Fail, "answered 500 <html> & \"quotes\""),
-            r("probe.a", Level::Must, Verdict::Pass, "ok"),
-            r("probe.c", Level::Must, Verdict::NotApplicable, "not applicable: no cluster"),
-            r("probe.d", Level::Should, Verdict::Fail, "slow | very"),
+            r("probe.b", Level::Must, OutcomeKind::Fail, "answered 500 <html> & \"quotes\""),
+            r("probe.a", Level::Must, OutcomeKind::Pass, "ok"),
+            r("probe.c", Level::Must, OutcomeKind::NotApplicable, "not applicable: no cluster"),
+            r("probe.d", Level::Should, OutcomeKind::Fail, "slow | very"),
         ]))
     }
 

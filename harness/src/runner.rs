@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use libtest_mimic::{Completion, Failed, Trial};
 use serde::Serialize;
 
-use crate::check::{Check, Family, Level, Outcome, Verdict};
+use crate::check::{Check, Family, Level, Outcome, OutcomeKind};
 use crate::profile::Profile;
 use crate::target::Target;
 
@@ -22,7 +22,7 @@ pub struct Record {
     /// MUST or SHOULD.
     pub level: Level,
     /// Passed, failed or not applicable (`pass`, `fail`, `not-applicable` in JSON).
-    pub outcome: Verdict,
+    pub outcome: OutcomeKind,
     /// Evidence, failure message or the reason it could not run.
     pub detail: String,
     /// How long the check took, in seconds.

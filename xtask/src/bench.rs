@@ -69,8 +69,7 @@ fn measure_service(
     corpus: &[String],
     threads: usize,
 ) -> anyhow::Result<Figures> {
-    use gauntlet::Target;
-    use gauntlet::target::{Private, ProcessConfig, ProcessTarget};
+    use gauntlet_launch::{Launched, ProcessConfig};
 
     let binary = util::project_root().join("target/release/gauntlet-service");
     let mut config = ProcessConfig::new(binary, model_dir.to_owned())?;
@@ -79,13 +78,22 @@ fn measure_service(
         ("GAUNTLET_THREADS".into(), threads.to_string()),
     ];
     let started = Instant::now();
-    let service = ProcessTarget::start(&config).context("starting gauntlet-service")?;
-    let base = service.base_url().to_owned();
+    let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let service = Launched::start(&config, 0, &logs).context("starting gauntlet-service")?;
+    let base = service.base_url();
     let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(120)).build()?;
-    // From process start to the first readiness 200, as the process target saw it.
-    let startup = service.startup().context("the process target records its start")?;
-    let ready = startup.0.iter().find(|(_, status)| *status == 200).map(|(at, _)| *at);
-    let ready_s = ready.context("never ready")?.as_secs_f64();
+    while client
+        .get(format!("{base}/health/ready"))
+        .send()
+        .map(|r| r.status() != 200)
+        .unwrap_or(true)
+    {
+        if started.elapsed() > Duration::from_secs(60) {
+            bail!("not ready within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let ready_s = started.elapsed().as_secs_f64();
     let url = format!("{base}/v1/embeddings");
     let embed = |client: &reqwest::blocking::Client, inputs: &[String]| -> anyhow::Result<()> {
         let r = client.post(&url).json(&json!({ "input": inputs })).send()?;

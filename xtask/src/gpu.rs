@@ -22,8 +22,9 @@ impl Gpu {
         if cmd!(sh, "target/release/gauntlet gpu").ignore_stdout().run().is_err() {
             bail!(
                 "this host has no usable GPU (the reason is above): `cargo xtask gpu` is the GPU job, for a host with an \
-                 NVIDIA GPU and driver 580 or later; elsewhere every gpu check is not applicable \
-                 (`gauntlet run --target process --profile gpu` says why, check by check)"
+                 NVIDIA GPU and driver 580 or later; elsewhere the checks that read this host's NVML are \
+                 not applicable and those that ask the service fail on its CPU answers \
+                 (`gauntlet run --target process --profile gpu` says so, check by check)"
             );
         }
         cuda_toolkit::ensure(sh, true)?;

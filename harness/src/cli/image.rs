@@ -29,7 +29,7 @@ pub struct Args {
 
 /// Builds the image and prints its id and tags.
 pub fn run(args: Args) -> super::Result {
-    let config = ProcessConfig::locate()?;
+    let config = ProcessConfig::locate().map_err(gauntlet::target::Error::from)?;
     let binary = args.binary.unwrap_or(config.binary);
     let mut spec = if args.gpu {
         let libs = args

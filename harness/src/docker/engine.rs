@@ -118,7 +118,13 @@ pub fn behind_shim() -> Option<ExitCode> {
             return Some(ExitCode::from(2));
         }
     };
-    let program = std::env::current_exe().ok()?;
+    let program = match std::env::current_exe() {
+        Ok(program) => program,
+        Err(e) => {
+            eprintln!("gauntlet: finding this program to run it behind the Docker API shim: {e}");
+            return Some(ExitCode::from(2));
+        }
+    };
     let mut command = std::process::Command::new(program);
     command
         .args(std::env::args_os().skip(1))
@@ -136,16 +142,15 @@ pub fn behind_shim() -> Option<ExitCode> {
             Ok(())
         });
     }
-    let child = command.spawn();
-    let child = match child {
-        Ok(child) => std::sync::Arc::new(std::sync::Mutex::new(child)),
+    let mut child = match command.spawn() {
+        Ok(child) => child,
         Err(e) => {
             eprintln!("gauntlet: running this program again behind the Docker API shim: {e}");
             return Some(ExitCode::from(2));
         }
     };
-    let pid = child.lock().map(|c| c.id()).unwrap_or(0) as i32;
-    crate::run::on_interrupt(move || {
+    let pid = child.id() as i32;
+    let hook = crate::run::on_interrupt(move || {
         // SAFETY: kill(2) on the child spawned above; it is reaped only below.
         unsafe { libc::kill(pid, libc::SIGTERM) };
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
@@ -154,10 +159,19 @@ pub fn behind_shim() -> Option<ExitCode> {
         }
     });
     crate::run::handle_interrupts();
-    let status = child.lock().ok()?.wait().ok()?;
+    let waited = child.wait();
+    // Reaped, its pid may be reused: a later signal must not reach it.
+    crate::run::forget_on_interrupt(hook);
     // An interrupt passed on to the child ends this process too, with its own
     // code (128 + the signal this process got), once its hook saw the child go.
     crate::run::settle();
+    let status = match waited {
+        Ok(status) => status,
+        Err(e) => {
+            eprintln!("gauntlet: waiting for this program run behind the Docker API shim: {e}");
+            return Some(ExitCode::from(1));
+        }
+    };
     drop(shim);
     // Killed by a signal, the child is reported as a shell reports it: 128 + the signal.
     let code = status.code().or_else(|| {

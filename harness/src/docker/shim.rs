@@ -22,8 +22,8 @@ pub(super) fn is_shim_socket(path: &Path) -> bool {
         .is_some_and(crate::run::process_alive)
 }
 
-/// Removes the sockets of shims whose process is gone (a process never drops its
-/// shim, so every run leaves one).
+/// Removes the sockets of shims whose process is gone (a process killed with its
+/// shim alive leaves its socket behind).
 fn sweep_stale_sockets() {
     let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
     for entry in entries.flatten() {

@@ -62,6 +62,23 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+    /// A vendored schema is not a valid JSON Schema.
+    #[error("{}: {message}", path.display())]
+    SchemaInvalid {
+        /// The schema file.
+        path: PathBuf,
+        /// What the schema compiler said.
+        message: String,
+    },
+    /// k8s-openapi cannot read an object its schema accepted.
+    #[error("k8s-openapi cannot read this {kind}: {source}")]
+    Typed {
+        /// The object's kind.
+        kind: String,
+        /// What serde said.
+        #[source]
+        source: serde_json::Error,
+    },
     /// The manifests hold no workload that serves.
     #[error("the manifests hold no Deployment, StatefulSet, DaemonSet or Pod")]
     NoWorkload,

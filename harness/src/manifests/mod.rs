@@ -102,7 +102,7 @@ fn schema_and_types<'a>(
         match objects::parse(doc) {
             Ok(Some(t)) => typed.push(t),
             Ok(None) => {}
-            Err(why) => findings.push(Finding::new(doc, "", "schema.typed", &why)),
+            Err(why) => findings.push(Finding::new(doc, "", "schema.typed", &why.to_string())),
         }
     }
     (findings, typed)

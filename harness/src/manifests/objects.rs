@@ -13,7 +13,7 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use serde::Deserialize;
 
-use super::Document;
+use super::{Document, Error};
 
 /// One object of a kind the policy rules know.
 #[derive(Debug)]
@@ -81,11 +81,11 @@ impl Typed<'_> {
 
 /// Parses `doc` when its kind is one the rules know: `Ok(None)` for other kinds,
 /// `Err` with k8s-openapi's complaint when it rejects it.
-pub fn parse(doc: &Document) -> Result<Option<Typed<'_>>, String> {
+pub fn parse(doc: &Document) -> Result<Option<Typed<'_>>, Error> {
     let (api_version, kind) = (doc.api_version(), doc.kind());
     let namespace = doc.object["metadata"]["namespace"].as_str().unwrap_or_default().to_owned();
     let typed = |object| Ok(Some(Typed { doc, object, namespace: namespace.clone() }));
-    let failed = |e: serde_json::Error| format!("k8s-openapi cannot read this {kind}: {e}");
+    let failed = |source| Error::Typed { kind: kind.to_owned(), source };
     let value = &doc.object;
     match (api_version, kind) {
         ("apps/v1", "Deployment") => {

@@ -98,7 +98,7 @@ impl Schemas {
                     ),
                 )];
             }
-            Err(e) => return vec![Finding::new(doc, "", "schema.unreadable", &e)],
+            Err(e) => return vec![Finding::new(doc, "", "schema.unreadable", &e.to_string())],
         };
         let mut findings: Vec<Finding> = validator
             .iter_errors(&doc.object)
@@ -124,17 +124,20 @@ impl Schemas {
     fn validator(
         &self,
         key: &(String, String),
-    ) -> Result<Option<Arc<jsonschema::Validator>>, String> {
+    ) -> Result<Option<Arc<jsonschema::Validator>>, Error> {
         if let Some(v) = self.compiled.lock().expect("schema cache").get(key) {
             return Ok(Some(v.clone()));
         }
         let Some(path) = self.files.get(key) else { return Ok(None) };
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let schema: Value =
-            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        let validator = Arc::new(
-            jsonschema::validator_for(&schema).map_err(|e| format!("{}: {e}", path.display()))?,
-        );
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| Error::Read { path: path.clone(), source })?;
+        let schema: Value = serde_json::from_str(&text)
+            .map_err(|source| Error::Schema { path: path.clone(), source })?;
+        let validator =
+            Arc::new(jsonschema::validator_for(&schema).map_err(|e| Error::SchemaInvalid {
+                path: path.clone(),
+                message: e.to_string(),
+            })?);
         self.compiled.lock().expect("schema cache").insert(key.clone(), validator.clone());
         Ok(Some(validator))
     }

@@ -83,7 +83,7 @@ pub fn process_alive(pid: i32) -> bool {
 
 /// The checkout this binary was compiled in. Only the developer commands that
 /// build from this project's own sources use it (the service image, the CUDA
-/// libraries); nothing a user's run reads depends on it.
+/// libraries); a user's run reads nothing from it.
 pub fn source_checkout() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }

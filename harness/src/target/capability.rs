@@ -74,11 +74,6 @@ impl<'a> Http<'a> {
     pub fn base_url(&self) -> &'a str {
         self.base
     }
-
-    /// The URL of `path` (which starts with `/`).
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
 }
 
 /// Readiness answers polled from the moment the service listened, with the

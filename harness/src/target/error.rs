@@ -44,6 +44,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The service could not be started or steered as a process.
+    #[error(transparent)]
+    Launch(gauntlet_launch::Error),
     /// The service did something its view cannot make sense of (no exit code
     /// after a stop, a restart that never got ready).
     #[error("{0}")]
@@ -67,6 +70,18 @@ impl Error {
     pub(super) fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> Self {
         let what = what.into();
         move |source| Self::Io { what, source }
+    }
+}
+
+impl From<gauntlet_launch::Error> for Error {
+    /// A binary or model that is not there is a usage error; a service that did
+    /// not come up is a start failure, as for every target.
+    fn from(e: gauntlet_launch::Error) -> Self {
+        match e {
+            gauntlet_launch::Error::Config(why) => Self::Config(why),
+            gauntlet_launch::Error::Start(why) => Self::Start(why),
+            other => Self::Launch(other),
+        }
     }
 }
 

@@ -120,7 +120,7 @@ impl Private for ProcessTarget {
     }
 
     fn signal(&self, signal: i32) -> Result<()> {
-        self.process.lock().expect("process lock").signal(signal)
+        Ok(self.process.lock().expect("process lock").signal(signal)?)
     }
 
     fn wait_exit(&self, timeout: Duration) -> Option<i32> {

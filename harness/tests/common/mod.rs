@@ -65,6 +65,11 @@ pub fn fails_saying(outcome: gauntlet::Outcome, says: &str) {
     }
 }
 
+/// The built-in `gpu` profile.
+pub fn gpu_profile() -> gauntlet::Profile {
+    gauntlet::Profile::built_in("gpu").unwrap()
+}
+
 /// A GPU report recorded on an H100 (`fixtures/gpu/<name>`).
 pub fn recorded_gpu(name: &str) -> gauntlet::gpu::GpuReport {
     gauntlet::gpu::read_recording(&repo("fixtures/gpu").join(name)).unwrap()

@@ -20,14 +20,10 @@ use libtest_mimic::{Arguments, Trial};
 /// Every trial: the plain test functions of `containers` and `images`, and
 /// the `faults` trials.
 fn trials() -> Vec<Trial> {
-    let tests: [(&str, fn()); 7] = [
+    let tests: [(&str, fn()); 6] = [
         (
             "containers::labelled_containers_never_outlive_their_run",
             containers::labelled_containers_never_outlive_their_run,
-        ),
-        (
-            "containers::an_unreachable_engine_is_a_usage_error_naming_docker",
-            containers::an_unreachable_engine_is_a_usage_error_naming_docker,
         ),
         (
             "images::the_reference_image_passes_every_image_check",

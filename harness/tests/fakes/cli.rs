@@ -1,7 +1,7 @@
 //! The `gauntlet` binary's exit codes: 0 green, 1 a MUST failed, 2 usage or configuration.
 
 use crate::broken::{Fault, serve};
-use crate::common::{command, gauntlet};
+use crate::common::{command, gauntlet, output};
 
 #[test]
 fn a_well_behaved_service_exits_0_and_writes_the_json_report() {
@@ -123,4 +123,15 @@ fn list_prints_every_check_and_survives_a_closed_pipe() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
+
+#[test]
+fn an_unreachable_docker_engine_is_a_usage_error_naming_it() {
+    let (code, text) = output(
+        command()
+            .args(["run", "--target", "container"])
+            .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"),
+    );
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("Docker engine at /nonexistent/docker.sock is not reachable"), "{text}");
 }

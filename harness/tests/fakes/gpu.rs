@@ -8,15 +8,11 @@ use std::net::TcpListener;
 
 use gauntlet::gpu::{self, GpuReport};
 use gauntlet::target::{ClusterView, Http};
-use gauntlet::{Outcome, Profile, Target};
+use gauntlet::{Outcome, Target};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 
-use crate::common::{command, fails_saying, judge, recorded_gpu};
-
-fn gpu_profile() -> Profile {
-    Profile::built_in("gpu").unwrap()
-}
+use crate::common::{command, fails_saying, gpu_profile, judge, recorded_gpu};
 
 #[test]
 fn gauntlet_gpu_prints_the_host_report_and_exits_1_without_a_gpu() {

@@ -6,13 +6,9 @@
 
 use gauntlet::gpu;
 use gauntlet::target::{ProcessConfig, ProcessTarget};
-use gauntlet::{Outcome, Profile};
+use gauntlet::Outcome;
 
-use crate::common::{command, fails_saying, judge, recorded_gpu};
-
-fn gpu_profile() -> Profile {
-    Profile::built_in("gpu").unwrap()
-}
+use crate::common::{command, fails_saying, gpu_profile, judge, recorded_gpu};
 
 #[test]
 fn the_gpu_profile_without_a_gpu_judges_the_cpu_service_on_its_answers() {

@@ -1,8 +1,11 @@
 //! Starting `gauntlet-service serve`: the one place anything starts the
-//! service. The process target, the service's own tests and `cargo xtask bench`
-//! all start it here, so every started service dies with the process that
-//! started it (`PR_SET_PDEATHSIG`), logs JSON lines that are kept, and is
-//! reached at the address it logged.
+//! service. The harness's process target, the service's own tests and
+//! `cargo xtask bench` all start it here, so every started service logs JSON
+//! lines that are kept, is reached at the address it logged, and is killed by
+//! the kernel when the thread that started it ends (`PR_SET_PDEATHSIG` follows
+//! the spawning thread, not the process: start long-lived services from a
+//! thread that lives as long as they should). A crate of its own so xtask can
+//! start the service without building the harness.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -10,7 +13,28 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use super::{Error, Result};
+/// Why the service could not be started or steered.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The binary or the model is not where it was looked for (a usage error).
+    #[error("{0}")]
+    Config(String),
+    /// The service did not come up.
+    #[error("{0}")]
+    Start(String),
+    /// A system call on it failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was done.
+        what: String,
+        /// Why it failed.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The result of starting or steering the service.
+pub type Result<T> = std::result::Result<T, Error>;
 
 /// How to start the service.
 #[derive(Debug, Clone)]
@@ -35,7 +59,9 @@ impl ProcessConfig {
         let binary = match std::env::var_os("GAUNTLET_SERVICE_BIN") {
             Some(path) => PathBuf::from(path),
             None => {
-                let exe = std::env::current_exe().map_err(Error::io("finding this executable"))?;
+                let exe = std::env::current_exe().map_err(|e| {
+                    Error::Config(format!("--target process: finding this executable: {e}"))
+                })?;
                 exe.ancestors()
                     .skip(1)
                     .take(2)
@@ -50,9 +76,10 @@ impl ProcessConfig {
                     })?
             }
         };
-        let model_dir = std::env::var_os("GAUNTLET_MODEL_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| crate::run::source_checkout().join("models/all-MiniLM-L6-v2"));
+        let model_dir =
+            std::env::var_os("GAUNTLET_MODEL_DIR").map(PathBuf::from).unwrap_or_else(|| {
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/all-MiniLM-L6-v2")
+            });
         Self::new(binary, model_dir)
     }
 
@@ -165,7 +192,10 @@ impl Launched {
         // SAFETY: kill(2) on the pid of a child this launcher spawned and has not reaped.
         match unsafe { libc::kill(pid, signal) } {
             0 => Ok(()),
-            _ => Err(Error::io(format!("kill({pid}, {signal})"))(std::io::Error::last_os_error())),
+            _ => Err(Error::Io {
+                what: format!("kill({pid}, {signal})"),
+                source: std::io::Error::last_os_error(),
+            }),
         }
     }
 
