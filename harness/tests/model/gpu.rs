@@ -4,9 +4,9 @@
 //! standing in for this host's NVML, fails with a message that says what was
 //! seen. The judgements themselves are unit-tested on the same recordings.
 
+use gauntlet::Outcome;
 use gauntlet::gpu;
 use gauntlet::target::{ProcessConfig, ProcessTarget};
-use gauntlet::Outcome;
 
 use crate::common::{command, fails_saying, gpu_profile, judge, recorded_gpu};
 
