@@ -148,10 +148,8 @@ impl ContainerTarget {
     /// Starts the image on `engine` (from [`docker::connect`]), labelled with
     /// this run's id, and waits until `/health/ready` answers 200.
     pub fn start(engine: &Engine, config: &ContainerConfig) -> Result<Self> {
-        docker::testcontainers_reach(engine).map_err(|e| Error::Unavailable {
-            what: "--target container".into(),
-            source: e.into(),
-        })?;
+        docker::testcontainers_reach(engine)
+            .map_err(|e| Error::unavailable("--target container", e))?;
         let engine = engine.clone();
         let client = engine.client()?;
         let runtime = tokio::runtime::Builder::new_current_thread()

@@ -60,6 +60,14 @@ impl Error {
         matches!(self, Self::Config(_) | Self::Unavailable { .. })
     }
 
+    /// What `what` needs is not there, because of `source`: a usage error.
+    pub(super) fn unavailable(
+        what: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Unavailable { what: what.into(), source: Box::new(source) }
+    }
+
     /// `map_err` for a kube call: the error, with what was asked.
     pub(super) fn cluster(what: impl Into<String>) -> impl FnOnce(kube::Error) -> Self {
         let what = what.into();

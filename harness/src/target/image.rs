@@ -37,10 +37,7 @@ impl ImageTarget {
         };
         let created =
             docker::block_on(client.create_container(None::<CreateContainerOptions>, body))?
-                .map_err(|e| Error::Unavailable {
-                    what: format!("--target image={reference}"),
-                    source: e.into(),
-                })?;
+                .map_err(|e| Error::unavailable(format!("--target image={reference}"), e))?;
         Ok(Self { engine, name: format!("image={reference}"), container: created.id })
     }
 

@@ -87,24 +87,20 @@ async fn connect(context: Option<&str>) -> Result<Client> {
     let options = KubeConfigOptions { context: context.map(str::to_owned), ..Default::default() };
     let config = Config::from_kubeconfig(&options)
         .await
-        .map_err(|e| unavailable("not applicable: no cluster: no usable kubeconfig".into(), e))?;
+        .map_err(|e| Error::unavailable("not applicable: no cluster: no usable kubeconfig", e))?;
     let server = config.cluster_url.to_string();
     let client = Client::try_from(config)
-        .map_err(|e| unavailable(format!("not applicable: no cluster: {server}"), e))?;
+        .map_err(|e| Error::unavailable(format!("not applicable: no cluster: {server}"), e))?;
     match tokio::time::timeout(Duration::from_secs(10), client.apiserver_version()).await {
         Ok(Ok(_)) => Ok(client),
-        Ok(Err(e)) => {
-            Err(unavailable(format!("not applicable: no cluster: {server} did not answer"), e))
-        }
+        Ok(Err(e)) => Err(Error::unavailable(
+            format!("not applicable: no cluster: {server} did not answer"),
+            e,
+        )),
         Err(_) => Err(Error::Config(format!(
             "not applicable: no cluster: {server} did not answer within 10 s"
         ))),
     }
-}
-
-/// The cluster is not there: a usage error, with why.
-fn unavailable(what: String, source: impl std::error::Error + Send + Sync + 'static) -> Error {
-    Error::Unavailable { what, source: Box::new(source) }
 }
 
 impl KubeTarget {
@@ -116,9 +112,9 @@ impl KubeTarget {
         let documents = crate::manifests::load(std::slice::from_ref(&config.manifests))
             .map_err(|e| Error::Config(format!("--target kube: {e}")))?;
         let runtime = Arc::new(runtime().map_err(Error::io("a runtime for kube"))?);
-        let client = runtime.block_on(connect(config.context.as_deref())).map_err(|e| {
-            Error::Unavailable { what: "--target kube".into(), source: Box::new(e) }
-        })?;
+        let client = runtime
+            .block_on(connect(config.context.as_deref()))
+            .map_err(|e| Error::unavailable("--target kube", e))?;
         let swept = runtime.block_on(sweep(&client));
         if swept > 0 {
             eprintln!("gauntlet: removed {swept} namespace(s) a dead run left");

@@ -98,8 +98,8 @@ impl Spec {
             Self::Url(base) => Ok(Arc::new(UrlTarget::connect(base)?)),
             Self::Container(image) => open_container(image.as_deref(), profile, options.gpus),
             Self::Image(reference) => {
-                let engine = docker::connect()
-                    .map_err(|why| Error::Config(format!("--target image: {why}")))?;
+                let engine =
+                    docker::connect().map_err(|e| Error::unavailable("--target image", e))?;
                 Ok(Arc::new(ImageTarget::open(&engine, reference)?))
             }
             Self::Kube(context) => open_kube(context.clone(), profile, options.image.clone()),
@@ -109,8 +109,7 @@ impl Spec {
 
 /// Starts the container target; the default image is built first when missing.
 fn open_container(image: Option<&str>, profile: &Profile, gpus: bool) -> Result<Arc<dyn Target>> {
-    let engine =
-        docker::connect().map_err(|why| Error::Config(format!("--target container: {why}")))?;
+    let engine = docker::connect().map_err(|e| Error::unavailable("--target container", e))?;
     let image = image.map(ServiceImage::from_reference).unwrap_or_default();
     if !docker::image_exists(&engine, &image.reference()) {
         if image.reference() != ServiceImage::default().reference() {
