@@ -31,6 +31,8 @@ pub enum Level {
     Error,
     /// It is reported but does not gate.
     Warning,
+    /// It records something not checked (a skipped object).
+    Note,
 }
 
 /// One result.
@@ -46,6 +48,10 @@ pub struct Finding<'a> {
     pub uri: String,
     /// Where in the file, by name (`Deployment/web/spec/replicas`), when known.
     pub logical_name: Option<String>,
+    /// The line and column (from 1), when known.
+    pub region: Option<(usize, usize)>,
+    /// Why it is suppressed in the source (an ignore with its reason), if it is.
+    pub suppressed: Option<&'a str>,
     /// More about it, as the result's `properties`.
     pub properties: Value,
 }
@@ -70,13 +76,29 @@ pub fn log(
                 location["logicalLocations"] =
                     json!([{"fullyQualifiedName": name, "kind": "object"}]);
             }
-            json!({
+            if let Some((line, column)) = f.region {
+                location["physicalLocation"]["region"] =
+                    json!({"startLine": line, "startColumn": column});
+            }
+            let level = match f.level {
+                Level::Error => "error",
+                Level::Warning => "warning",
+                Level::Note => "note",
+            };
+            let mut result = json!({
                 "ruleId": f.rule_id,
-                "level": match f.level { Level::Error => "error", Level::Warning => "warning" },
+                "level": level,
                 "message": {"text": f.message},
                 "locations": [location],
                 "properties": f.properties,
-            })
+            });
+            if f.level == Level::Note {
+                result["kind"] = json!("notApplicable");
+            }
+            if let Some(reason) = f.suppressed {
+                result["suppressions"] = json!([{"kind": "inSource", "justification": reason}]);
+            }
+            result
         })
         .collect();
     let report = json!({
@@ -118,6 +140,8 @@ mod tests {
             message: "broke",
             uri: "k8s/web.yaml".into(),
             logical_name: Some("Deployment/web/spec".into()),
+            region: Some((3, 5)),
+            suppressed: None,
             properties: json!({"document": 0}),
         }];
         let log: Value =
@@ -130,7 +154,34 @@ mod tests {
             run["results"][0]["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
             "Deployment/web/spec"
         );
+        assert_eq!(run["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"], 3);
+        assert!(run["results"][0].get("suppressions").is_none());
         assert_eq!(run["properties"]["k"], 1);
+    }
+
+    #[test]
+    fn a_suppressed_result_carries_its_justification_and_a_note_is_not_applicable() {
+        let tool =
+            Tool { name: "gauntlet", version: "0.1.0", information_uri: "https://example.org" };
+        let base = Finding {
+            rule_id: "a.rule",
+            level: Level::Error,
+            message: "broke",
+            uri: "k8s/web.yaml".into(),
+            logical_name: None,
+            region: None,
+            suppressed: Some("accepted: see ADR 7"),
+            properties: json!({}),
+        };
+        let note = Finding { level: Level::Note, suppressed: None, ..base.clone() };
+        let log: Value = serde_json::from_str(&log(tool, &[], &[base, note], json!({}))).unwrap();
+        let results = &log["runs"][0]["results"];
+        assert_eq!(results[0]["suppressions"][0]["kind"], "inSource");
+        assert_eq!(results[0]["suppressions"][0]["justification"], "accepted: see ADR 7");
+        assert_eq!(
+            (results[1]["level"].as_str(), results[1]["kind"].as_str()),
+            (Some("note"), Some("notApplicable"))
+        );
     }
 
     #[test]

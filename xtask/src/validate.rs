@@ -343,8 +343,9 @@ fn manifests(sh: &Shell) -> anyhow::Result<()> {
     cmd!(sh, "cargo build --release --quiet --workspace --bins").run()?;
     for overlay in ["cpu", "gpu"] {
         let dir = format!("manifests/k8s/overlays/{overlay}");
-        for version in ["1.33", "1.37"] {
-            let reports: Vec<String> = if version == "1.37" {
+        for version in crate::kube_schemas::VERSIONS {
+            let newest = crate::kube_schemas::VERSIONS.last() == Some(version);
+            let reports: Vec<String> = if newest {
                 ["json", "junit", "sarif"]
                     .iter()
                     .flat_map(|kind| {

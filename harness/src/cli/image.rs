@@ -32,13 +32,19 @@ pub fn run(args: Args) -> super::Result {
     let config = ProcessConfig::locate().map_err(gauntlet::target::Error::from)?;
     let binary = args.binary.unwrap_or(config.binary);
     let mut spec = if args.gpu {
-        let libs = args
-            .cuda_libs
-            .unwrap_or_else(|| gauntlet::run::source_checkout().join("target/cuda-toolkit/lib"));
+        let libs = match args.cuda_libs {
+            Some(libs) => libs,
+            None => gauntlet::run::source_checkout()
+                .ok_or_else(|| {
+                    Error::Usage("--cuda-libs: outside a gauntlet checkout, name the folder".into())
+                })?
+                .join("target/cuda-toolkit/lib"),
+        };
         ImageSpec::for_gpu(binary, config.model_dir, &libs)
             .map_err(|e| Error::Usage(format!("--cuda-libs: {e}")))?
     } else {
         ImageSpec::for_checkout(binary, config.model_dir)
+            .map_err(|e| Error::Usage(e.to_string()))?
     };
     if !args.tags.is_empty() {
         spec.tags = args.tags;

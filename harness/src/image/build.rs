@@ -70,14 +70,25 @@ pub enum Error {
 /// Result of image work.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The checkout the service image is built from.
+fn checkout() -> Result<PathBuf> {
+    crate::run::source_checkout().ok_or_else(|| {
+        Error::Missing(
+            "the service image is built from a gauntlet source checkout (its manifests/Dockerfile): \
+             run this inside one"
+                .into(),
+        )
+    })
+}
+
 impl ImageSpec {
     /// The reference service's image for this checkout: the binary beside the
     /// running executable (or `GAUNTLET_SERVICE_BIN`), the workspace's model (or
     /// `GAUNTLET_MODEL_DIR`), tagged `gauntlet-service:dev`, the context under
     /// `target/image/context`.
-    pub fn for_checkout(binary: PathBuf, model_dir: PathBuf) -> Self {
-        let root = crate::run::source_checkout();
-        Self {
+    pub fn for_checkout(binary: PathBuf, model_dir: PathBuf) -> Result<Self> {
+        let root = checkout()?;
+        Ok(Self {
             binary,
             model_dir,
             dockerfile: root.join("manifests/Dockerfile"),
@@ -87,7 +98,7 @@ impl ImageSpec {
             revision: git_revision(&root),
             created: created_now(),
             cuda_libraries: Vec::new(),
-        }
+        })
     }
 
     /// The GPU image (`manifests/Dockerfile.gpu`, tagged `gauntlet-service:gpu`
@@ -95,7 +106,7 @@ impl ImageSpec {
     /// around a CUDA build of the service, with every `lib*.so*` file (not link)
     /// in `cuda_libs`.
     pub fn for_gpu(binary: PathBuf, model_dir: PathBuf, cuda_libs: &Path) -> Result<Self> {
-        let root = crate::run::source_checkout();
+        let root = checkout()?;
         let entries = std::fs::read_dir(cuda_libs).map_err(|e| {
             Error::Missing(format!(
                 "{}: {e} (run `cargo xtask cuda-toolkit`, or name the folder with cuBLAS and cuRAND)",
@@ -119,7 +130,7 @@ impl ImageSpec {
             context_dir: root.join("target/image/context-gpu"),
             tags: vec![format!("{NAME}:gpu"), format!("{NAME}-cuda:{}", env!("CARGO_PKG_VERSION"))],
             cuda_libraries,
-            ..Self::for_checkout(binary, model_dir)
+            ..Self::for_checkout(binary, model_dir)?
         })
     }
 }

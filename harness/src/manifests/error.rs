@@ -15,15 +15,18 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A document is not YAML.
-    #[error("{}: document {index}: not YAML: {source}", path.display())]
+    #[error("{}:{line}:{column}: document {index}: not YAML: {message}", path.display())]
     Yaml {
         /// The file.
         path: PathBuf,
         /// The document's index.
         index: usize,
+        /// Where the parser stopped, from 1.
+        line: usize,
+        /// The column there, from 1.
+        column: usize,
         /// What the parser said.
-        #[source]
-        source: serde_yaml::Error,
+        message: String,
     },
     /// A kustomize folder needs kubectl, which could not run.
     #[error(
@@ -46,30 +49,20 @@ pub enum Error {
         message: String,
     },
     /// No schemas are vendored for the Kubernetes version asked for.
-    #[error("--kubernetes-version {version}: no schemas for it (vendored: {vendored})")]
-    NoSchemas {
+    #[error(
+        "--kubernetes-version {asked}: not a supported version: give {oldest} to {newest} (X.Y or X.Y.Z)"
+    )]
+    Version {
         /// The version asked for.
-        version: String,
-        /// The versions there are, comma-separated.
-        vendored: String,
+        asked: String,
+        /// The oldest supported.
+        oldest: &'static str,
+        /// The newest supported.
+        newest: &'static str,
     },
-    /// A vendored schema is not JSON.
-    #[error("{}: not JSON: {source}", path.display())]
-    Schema {
-        /// The schema file.
-        path: PathBuf,
-        /// What the parser said.
-        #[source]
-        source: serde_json::Error,
-    },
-    /// A vendored schema is not a valid JSON Schema.
-    #[error("{}: {message}", path.display())]
-    SchemaInvalid {
-        /// The schema file.
-        path: PathBuf,
-        /// What the schema compiler said.
-        message: String,
-    },
+    /// The schemas embedded in this binary do not load (a build defect).
+    #[error("the embedded Kubernetes schemas do not load: {0}")]
+    Embedded(String),
     /// k8s-openapi cannot read an object its schema accepted.
     #[error("k8s-openapi cannot read this {kind}: {source}")]
     Typed {
@@ -78,6 +71,28 @@ pub enum Error {
         /// What serde said.
         #[source]
         source: serde_json::Error,
+    },
+    /// Rendering a chart needs helm, which could not run.
+    #[error(
+        "{}: rendering a Helm chart needs helm ({}), which could not run: {source}; install helm 3 (or set GAUNTLET_HELM), or render the chart yourself and pass the output",
+        chart.display(), program.display()
+    )]
+    NoHelm {
+        /// The chart.
+        chart: PathBuf,
+        /// The program tried.
+        program: PathBuf,
+        /// Why it could not run.
+        #[source]
+        source: std::io::Error,
+    },
+    /// helm could not render a chart.
+    #[error("{}: helm template failed: {message}", chart.display())]
+    Helm {
+        /// The chart.
+        chart: PathBuf,
+        /// What helm said.
+        message: String,
     },
     /// The manifests hold no workload that serves.
     #[error("the manifests hold no Deployment, StatefulSet, DaemonSet or Pod")]

@@ -1,11 +1,14 @@
 //! The manifest findings as reports: JSON, JUnit XML (one testcase per object)
 //! and SARIF 2.1.0 (for code-scanning uploads), besides the terminal lines.
+//! Suppressed findings and skipped objects are in every report: JSON
+//! `suppressed` and `skipped`, JUnit skipped testcases with the reason, SARIF
+//! `suppressions` and `notApplicable` results.
 
 use gauntlet_formats::{junit, sarif};
 use serde_json::json;
 
 use super::policy::RULES;
-use super::{Document, Finding};
+use super::{Document, Finding, Level, Outcome};
 
 /// What was checked, for the report headers.
 #[derive(Debug, Clone, Copy)]
@@ -21,52 +24,84 @@ pub struct Run<'a> {
 }
 
 /// A report writer: `json`, `junit` or `sarif`.
-pub type Render = fn(&Run<'_>, &[Finding]) -> String;
+pub type Render = fn(&Run<'_>, &Outcome) -> String;
 
-/// The findings as the JSON report: settings, counts and every finding.
-pub fn json(run: &Run<'_>, findings: &[Finding]) -> String {
+/// The findings as the JSON report: settings, counts and every finding,
+/// suppressed finding and skipped object.
+pub fn json(run: &Run<'_>, outcome: &Outcome) -> String {
     let report = json!({
         "kubernetes_version": run.version,
         "strict": run.strict,
         "policy": run.policy,
         "objects": run.documents.len(),
-        "findings": findings,
+        "errors": outcome.errors(),
+        "warnings": outcome.warnings(),
+        "findings": outcome.findings,
+        "suppressed": outcome.suppressed,
+        "skipped": outcome.skipped,
+        "refused_ignores": outcome.refused_ignores,
     });
     format!("{report:#}\n")
 }
 
-/// JUnit XML: one testcase per object, failing with its findings.
-pub fn junit(run: &Run<'_>, findings: &[Finding]) -> String {
-    let cases = run
+/// JUnit XML: one testcase per object, failing with its errors; a skipped
+/// testcase per object not validated and per suppressed finding, with why;
+/// one failing testcase per document that is not YAML.
+pub fn junit(run: &Run<'_>, outcome: &Outcome) -> String {
+    let mut cases: Vec<junit::Case> = run
         .documents
         .iter()
         .map(|doc| {
-            let mine: Vec<&Finding> = of(doc, findings).collect();
-            let result = match mine.first() {
-                None => junit::CaseResult::Passed,
-                Some(first) => junit::CaseResult::Failed {
+            let errors: Vec<&Finding> =
+                of(doc, &outcome.findings).filter(|f| f.level == Level::Error).collect();
+            let skipped = of(doc, &outcome.skipped).next();
+            let result = match (errors.first(), skipped) {
+                (Some(first), _) => junit::CaseResult::Failed {
                     message: format!(
                         "{} finding(s), first: {}: {}",
-                        mine.len(),
+                        errors.len(),
                         first.rule,
                         first.message
                     ),
-                    body: Some(mine.iter().map(|f| f.line()).collect::<Vec<_>>().join("\n")),
+                    body: Some(
+                        of(doc, &outcome.findings)
+                            .map(Finding::text)
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                    ),
                 },
+                (None, Some(skip)) => junit::CaseResult::Skipped {
+                    message: format!("not validated: {}", skip.message),
+                },
+                (None, None) => junit::CaseResult::Passed,
             };
-            junit::Case {
-                classname: doc.file.display().to_string(),
-                name: format!(
-                    "[{}] {}/{}",
-                    doc.index,
-                    or_unknown(doc.kind()),
-                    or_unknown(doc.name())
-                ),
-                seconds: None,
+            case(
+                doc.file.display().to_string(),
+                object_name(doc.index, doc.kind(), doc.name()),
                 result,
-            }
+            )
         })
         .collect();
+    cases.extend(outcome.findings.iter().filter(|f| f.rule == "yaml.syntax").map(|f| {
+        case(
+            f.file.display().to_string(),
+            format!("[{}] not YAML", f.document),
+            junit::CaseResult::Failed { message: f.message.clone(), body: None },
+        )
+    }));
+    cases.extend(outcome.suppressed.iter().map(|s| {
+        let f = &s.finding;
+        case(
+            f.file.display().to_string(),
+            format!("{} ignores {}", object_name(f.document, &f.kind, &f.name), f.rule),
+            junit::CaseResult::Skipped {
+                message: format!(
+                    "ignored ({}): {}; the finding: {}",
+                    s.ignored_at, s.reason, f.message
+                ),
+            },
+        )
+    }));
     junit::Report {
         name: "gauntlet manifests".into(),
         suites: vec![junit::Suite {
@@ -81,31 +116,57 @@ pub fn junit(run: &Run<'_>, findings: &[Finding]) -> String {
     .to_xml()
 }
 
-/// SARIF 2.1.0: one result per finding, located by file and by the object's
-/// kind, name and JSON pointer.
-pub fn sarif(run: &Run<'_>, findings: &[Finding]) -> String {
+fn case(classname: String, name: String, result: junit::CaseResult) -> junit::Case {
+    junit::Case { classname, name, seconds: None, result }
+}
+
+fn object_name(index: usize, kind: &str, name: &str) -> String {
+    format!("[{index}] {}/{}", or_unknown(kind), or_unknown(name))
+}
+
+/// SARIF 2.1.0: one result per finding, located by file, line and the
+/// object's kind, name and JSON pointer; suppressed findings carry their
+/// justification, skipped objects are `notApplicable` notes.
+pub fn sarif(run: &Run<'_>, outcome: &Outcome) -> String {
     let rules: Vec<sarif::Rule<'_>> = SCHEMA_RULES
         .iter()
         .map(|(id, description)| sarif::Rule { id, description })
         .chain(RULES.iter().map(|r| sarif::Rule { id: r.id, description: r.description }))
         .collect();
     let cwd = std::env::current_dir().ok();
-    let results: Vec<sarif::Finding<'_>> = findings
-        .iter()
-        .map(|f| sarif::Finding {
+    fn result<'a>(
+        f: &'a Finding,
+        level: sarif::Level,
+        cwd: Option<&std::path::Path>,
+    ) -> sarif::Finding<'a> {
+        sarif::Finding {
             rule_id: &f.rule,
-            level: sarif::Level::Error,
+            level,
             message: &f.message,
-            uri: sarif::uri(&f.file, cwd.as_deref()),
+            uri: sarif::uri(&f.file, cwd),
             logical_name: Some(format!(
                 "{}/{}{}",
                 or_unknown(&f.kind),
                 or_unknown(&f.name),
                 f.pointer
             )),
+            region: Some((f.line, f.column)),
+            suppressed: None,
             properties: json!({"document": f.document}),
-        })
-        .collect();
+        }
+    }
+    let cwd = cwd.as_deref();
+    let level = |f: &Finding| match f.level {
+        Level::Error => sarif::Level::Error,
+        Level::Warning => sarif::Level::Warning,
+    };
+    let mut results: Vec<sarif::Finding<'_>> =
+        outcome.findings.iter().map(|f| result(f, level(f), cwd)).collect();
+    results.extend(outcome.suppressed.iter().map(|s| sarif::Finding {
+        suppressed: Some(&s.reason),
+        ..result(&s.finding, level(&s.finding), cwd)
+    }));
+    results.extend(outcome.skipped.iter().map(|f| result(f, sarif::Level::Note, cwd)));
     let tool = sarif::Tool {
         name: "gauntlet",
         version: env!("CARGO_PKG_VERSION"),
@@ -115,18 +176,29 @@ pub fn sarif(run: &Run<'_>, findings: &[Finding]) -> String {
         tool,
         &rules,
         &results,
-        json!({"kubernetesVersion": run.version, "strict": run.strict}),
+        json!({
+            "kubernetesVersion": run.version,
+            "strict": run.strict,
+            "objects": run.documents.len(),
+            "skipped": outcome.skipped.len(),
+            "suppressed": outcome.suppressed.len(),
+        }),
     )
 }
 
-/// The schema rules, for the SARIF rule list.
+/// The rules that are not policy rules, for the rule list.
 pub const SCHEMA_RULES: &[(&str, &str)] = &[
-    ("schema.invalid", "the object follows its kind's schema"),
+    ("yaml.syntax", "every document parses as YAML"),
+    ("schema.invalid", "the object follows its kind's schema, or its CRD's"),
     ("schema.unknown-field", "the object has no field its schema lacks (strict mode)"),
-    ("schema.unknown-kind", "a schema exists for the object's apiVersion and kind"),
+    ("schema.unknown-kind", "a built-in API group has the object's kind and version"),
+    ("schema.no-crd", "a custom resource's CRD is in the input, --crds or --schema-location"),
     ("schema.type-meta", "the object has apiVersion and kind"),
-    ("schema.typed", "k8s-openapi reads the object"),
-    ("schema.unreadable", "the vendored schema loads"),
+    ("schema.typed", "k8s-openapi reads the object, so the policy rules run on it (warning)"),
+    ("schema.unreadable", "the schema for the object loads"),
+    ("api.removed", "the object's API is still served in the Kubernetes version"),
+    ("api.deprecated", "the object's API is not deprecated (warning; --fail-on-deprecated fails)"),
+    ("ignore.invalid", "every gauntlet.dev/ignore names a rule and gives a reason"),
 ];
 
 fn of<'a>(doc: &'a Document, findings: &'a [Finding]) -> impl Iterator<Item = &'a Finding> {

@@ -81,11 +81,21 @@ pub fn process_alive(pid: i32) -> bool {
     found && !zombie
 }
 
-/// The checkout this binary was compiled in. Only the developer commands that
-/// build from this project's own sources use it (the service image, the CUDA
-/// libraries); a user's run reads nothing from it.
-pub fn source_checkout() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+/// The gauntlet source checkout that the developer commands build from (the
+/// service image, the CUDA libraries): the nearest folder above the current
+/// directory, or else above this executable, that holds `service/Cargo.toml`
+/// and `manifests/Dockerfile`. `None` outside a checkout: nothing of the
+/// machine this binary was built on is read.
+pub fn source_checkout() -> Option<PathBuf> {
+    let is_checkout = |dir: &Path| {
+        dir.join("service/Cargo.toml").is_file() && dir.join("manifests/Dockerfile").is_file()
+    };
+    let from_cwd = std::env::current_dir().ok();
+    let from_exe = std::env::current_exe().ok();
+    [from_cwd, from_exe]
+        .into_iter()
+        .flatten()
+        .find_map(|start| start.ancestors().find(|d| is_checkout(d)).map(Path::to_path_buf))
 }
 
 #[cfg(test)]

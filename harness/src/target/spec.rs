@@ -120,7 +120,8 @@ fn open_container(image: Option<&str>, profile: &Profile, gpus: bool) -> Result<
         }
         let process = ProcessConfig::locate()?;
         eprintln!("gauntlet: building {} first", image.reference());
-        crate::image::build(&ImageSpec::for_checkout(process.binary, process.model_dir))
+        ImageSpec::for_checkout(process.binary, process.model_dir)
+            .and_then(|spec| crate::image::build(&spec))
             .map_err(|e| Error::Start(format!("building {}: {e}", image.reference())))?;
     }
     let memory_limit = i64::try_from(profile.thresholds.memory_limit).unwrap_or(i64::MAX);

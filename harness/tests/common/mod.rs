@@ -18,7 +18,11 @@ pub fn repo_arg(path: &str) -> String {
 
 /// The `gauntlet` binary under test, ready for arguments.
 pub fn command() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+    // In the repository root, as a user runs it in theirs: a built-in
+    // profile's paths are relative to the current directory.
+    let mut command = Command::new(env!("CARGO_BIN_EXE_gauntlet"));
+    command.current_dir(repo(""));
+    command
 }
 
 /// Runs `gauntlet args...`; returns its exit code and its stdout and stderr together.
@@ -65,9 +69,16 @@ pub fn fails_saying(outcome: gauntlet::Outcome, says: &str) {
     }
 }
 
-/// The built-in `gpu` profile.
+/// The built-in `gpu` profile, its paths in this repository.
 pub fn gpu_profile() -> gauntlet::Profile {
-    gauntlet::Profile::built_in("gpu").unwrap()
+    gauntlet::Profile::built_in("gpu").unwrap().resolved_against(&repo(""))
+}
+
+/// The built-in `reference` profile, its paths in this repository (a built-in
+/// profile's paths are relative to the current directory, and tests run in
+/// `harness/`).
+pub fn reference() -> gauntlet::Profile {
+    gauntlet::Profile::default().resolved_against(&repo(""))
 }
 
 /// A GPU report recorded on an H100 (`fixtures/gpu/<name>`).

@@ -27,7 +27,7 @@ fn proves(id: &str, config: &ContainerConfig, profile: &Profile, says: &str) -> 
 /// The reference profile pointed at `fixtures/manifests/bad/cross/{file}`.
 fn with_manifests(file: &str) -> Profile {
     let path = repo("fixtures/manifests/bad/cross").join(file);
-    Profile { manifests: Some(path), ..Profile::default() }
+    Profile { manifests: Some(path), ..crate::common::reference() }
 }
 
 fn with_args(args: &[&str]) -> ContainerConfig {
@@ -56,7 +56,7 @@ pub fn trials() -> Vec<Trial> {
                 user: Some("0:0".into()),
                 ..with_args(&["--debug-scratch-file", "/scratch"])
             };
-            let mut profile = Profile::default();
+            let mut profile = crate::common::reference();
             profile.thresholds.ready_budget = Duration::from_secs(5);
             proves("runtime.hardened.ready", &config, &profile, "did not start")
         }),
@@ -64,12 +64,12 @@ pub fn trials() -> Vec<Trial> {
             proves(
                 "runtime.logs.json",
                 &with_args(&["--log-format", "text"]),
-                &Profile::default(),
+                &crate::common::reference(),
                 "is not a JSON object",
             )
         }),
         Trial::test("runtime.stop.drains fails when SIGTERM is ignored", || {
-            let mut profile = Profile::default();
+            let mut profile = crate::common::reference();
             profile.thresholds.shutdown_grace = Duration::from_secs(2);
             proves(
                 "runtime.stop.drains",
@@ -79,7 +79,7 @@ pub fn trials() -> Vec<Trial> {
             )
         }),
         Trial::test("runtime.memory.under-load fails over a tight budget", || {
-            let mut profile = Profile::default();
+            let mut profile = crate::common::reference();
             profile.thresholds.memory_budget = 10_000_000;
             profile.thresholds.load_duration = Duration::from_secs(1);
             proves(
@@ -121,7 +121,12 @@ pub fn trials() -> Vec<Trial> {
             let h100 = gauntlet::gpu::read_recording(&path)?;
             gauntlet::gpu::with_host_report(h100, || {
                 let config = ContainerConfig::default();
-                proves("gpu.container.isolated", &config, &Profile::default(), "without --gpus")
+                proves(
+                    "gpu.container.isolated",
+                    &config,
+                    &crate::common::reference(),
+                    "without --gpus",
+                )
             })
         }),
         Trial::test(
@@ -142,7 +147,7 @@ pub fn trials() -> Vec<Trial> {
                 image: ServiceImage::from_reference("gauntlet-broken:unhealthy"),
                 ..ContainerConfig::default()
             };
-            proves("runtime.healthcheck.passing", &config, &Profile::default(), "unhealthy")
+            proves("runtime.healthcheck.passing", &config, &crate::common::reference(), "unhealthy")
         }),
     ]
 }

@@ -37,7 +37,7 @@ fn judge(id: &str, reference: &str, profile: &Profile) -> Outcome {
 pub fn the_reference_image_passes_every_image_check() {
     build_image();
     for check in checks::catalog().iter().filter(|c| c.family == Family::Image) {
-        match judge(check.id, "gauntlet-service:dev", &Profile::default()) {
+        match judge(check.id, "gauntlet-service:dev", &crate::common::reference()) {
             Outcome::Pass(_) => {}
             other => panic!("{}: {other:?}", check.id),
         }
@@ -57,7 +57,7 @@ pub fn each_broken_image_fails_its_check() {
     ];
     for (fault, id, says) in cases {
         let reference = build_broken(fault);
-        match judge(id, &reference, &Profile::default()) {
+        match judge(id, &reference, &crate::common::reference()) {
             Outcome::Fail(m) => assert!(m.contains(says), "{fault}: `{m}` should say `{says}`"),
             other => panic!("{id} should fail on {fault}: {other:?}"),
         }
@@ -66,7 +66,7 @@ pub fn each_broken_image_fails_its_check() {
 
 pub fn an_image_over_budget_fails_the_size_check() {
     build_image();
-    let mut profile = Profile::default();
+    let mut profile = crate::common::reference();
     profile.thresholds.image_size = 50_000_000;
     match judge("image.size.budget", "gauntlet-service:dev", &profile) {
         Outcome::Fail(m) => assert!(m.contains("over the budget of 50.0 MB"), "{m}"),

@@ -12,6 +12,7 @@ mod common;
 mod containers;
 mod faults;
 mod images;
+mod scratch;
 
 use std::process::ExitCode;
 
@@ -20,7 +21,7 @@ use libtest_mimic::{Arguments, Trial};
 /// Every trial: the plain test functions of `containers` and `images`, and
 /// the `faults` trials.
 fn trials() -> Vec<Trial> {
-    let tests: [(&str, fn()); 6] = [
+    let tests: [(&str, fn()); 7] = [
         (
             "containers::labelled_containers_never_outlive_their_run",
             containers::labelled_containers_never_outlive_their_run,
@@ -41,6 +42,10 @@ fn trials() -> Vec<Trial> {
         (
             "images::a_key_baked_into_a_layer_is_found_by_path",
             images::a_key_baked_into_a_layer_is_found_by_path,
+        ),
+        (
+            "scratch::the_binary_works_alone_in_a_scratch_container",
+            scratch::the_binary_works_alone_in_a_scratch_container,
         ),
     ];
     tests

@@ -2,7 +2,7 @@
 //! a message that says what was seen, on the broken one.
 
 use gauntlet::target::UrlTarget;
-use gauntlet::{Check, Outcome, Profile, checks};
+use gauntlet::{Check, Outcome, checks};
 
 use crate::broken::{Fault, serve};
 
@@ -12,7 +12,7 @@ fn check(id: &str) -> Check {
 
 fn judge(id: &str, fault: Fault) -> Outcome {
     let target = UrlTarget::connect(&serve(fault)).expect("the fake is reachable");
-    let mut profile = Profile::default();
+    let mut profile = crate::common::reference();
     // Short bursts keep the load checks quick here.
     profile.thresholds.load_duration = std::time::Duration::from_millis(600);
     check(id).judge(&target, &profile)

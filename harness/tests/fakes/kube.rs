@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use gauntlet::target::{ClusterView, Http};
-use gauntlet::{Outcome, Profile, Target, checks};
+use gauntlet::{Outcome, Target, checks};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 
@@ -88,7 +88,7 @@ impl Target for Recorded {
 
 fn judge(id: &str, target: &dyn Target) -> Outcome {
     let check = checks::catalog().into_iter().find(|c| c.id == id).unwrap();
-    check.judge(target, &Profile::default())
+    check.judge(target, &crate::common::reference())
 }
 
 #[test]

@@ -18,3 +18,4 @@ mod kube;
 mod manifests;
 mod secrets;
 mod snapshots;
+mod wild;

@@ -23,7 +23,7 @@ fn accept_good_answer(id: &str, dir: &Path) {
 
 fn judge(id: &str, fault: Fault, dir: &Path) -> Outcome {
     let target = UrlTarget::connect(&serve(fault)).unwrap();
-    let profile = Profile { snapshots: Some(dir.to_owned()), ..Profile::default() };
+    let profile = Profile { snapshots: Some(dir.to_owned()), ..crate::common::reference() };
     let check = checks::catalog().into_iter().find(|c| c.id == id).unwrap();
     check.judge(&target, &profile)
 }

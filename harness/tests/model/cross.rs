@@ -16,7 +16,7 @@ fn judge_live(id: &str, manifests: &str, extra: &[&str]) -> Outcome {
     let mut config = ProcessConfig::locate().unwrap_or_else(|e| panic!("{e}"));
     config.args = extra.iter().map(|s| s.to_string()).collect();
     let target = ProcessTarget::start(&config).unwrap_or_else(|e| panic!("{e}"));
-    let mut profile = Profile { manifests: Some(repo(manifests)), ..Profile::default() };
+    let mut profile = Profile { manifests: Some(repo(manifests)), ..crate::common::reference() };
     profile.thresholds.shutdown_grace = Duration::from_secs(5);
     let check = checks::catalog().into_iter().find(|c| c.id == id).unwrap();
     check.judge(&target, &profile)
@@ -60,7 +60,7 @@ fn the_live_checks_fail_on_manifests_that_contradict_the_service() {
 
 #[test]
 fn without_manifests_or_an_image_the_checks_are_not_applicable() {
-    let profile = Profile { manifests: None, ..Profile::default() };
+    let profile = Profile { manifests: None, ..crate::common::reference() };
     let config = ProcessConfig::locate().unwrap_or_else(|e| panic!("{e}"));
     let target = ProcessTarget::start(&config).unwrap_or_else(|e| panic!("{e}"));
     for check in checks::catalog().iter().filter(|c| c.id.starts_with("manifest.")) {
@@ -69,7 +69,7 @@ fn without_manifests_or_an_image_the_checks_are_not_applicable() {
             other => panic!("{}: expected not applicable, got {other:?}", check.id),
         }
     }
-    let profile = Profile::default();
+    let profile = crate::common::reference();
     for id in ["manifest.port.matches", "manifest.user.matches", "manifest.memory.headroom"] {
         let check = checks::catalog().into_iter().find(|c| c.id == id).unwrap();
         match check.judge(&target, &profile) {

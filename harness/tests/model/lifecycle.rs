@@ -16,7 +16,7 @@ fn judge(id: &str, extra: &[&str], profile: &Profile) -> Outcome {
 }
 
 fn sigterm_check(extra: &[&str]) -> Outcome {
-    let mut profile = Profile::default();
+    let mut profile = crate::common::reference();
     profile.thresholds.shutdown_grace = Duration::from_secs(5);
     judge("probe.ready.sigterm", extra, &profile)
 }
@@ -42,7 +42,7 @@ fn sigterm_check_catches_a_service_that_ignores_sigterm() {
 
 #[test]
 fn restart_check_passes_on_the_reference_service() {
-    match judge("probe.restart.after-kill", &[], &Profile::default()) {
+    match judge("probe.restart.after-kill", &[], &crate::common::reference()) {
         Outcome::Pass(evidence) => assert!(evidence.contains("ready in"), "{evidence}"),
         other => panic!("expected a pass, got {other:?}"),
     }
@@ -50,7 +50,7 @@ fn restart_check_passes_on_the_reference_service() {
 
 #[test]
 fn restart_check_catches_a_restart_over_the_ready_budget() {
-    let mut profile = Profile::default();
+    let mut profile = crate::common::reference();
     profile.thresholds.ready_budget = Duration::from_millis(500);
     match judge("probe.restart.after-kill", &["--debug-load-delay", "2s"], &profile) {
         Outcome::Fail(m) => assert!(m.contains("over the budget of 500 ms"), "{m}"),
