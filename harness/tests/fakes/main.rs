@@ -16,6 +16,7 @@ mod dockerfiles;
 mod gpu;
 mod kube;
 mod manifests;
+mod real;
 mod secrets;
 mod snapshots;
 mod wild;
