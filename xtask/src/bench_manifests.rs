@@ -118,7 +118,75 @@ pub fn run(sh: &Shell, no_peer: bool) -> anyhow::Result<()> {
             let _ = writeln!(table, "- {line}");
         }
     }
+    real_files(sh, &gauntlet, no_peer, &mut table)?;
     println!("{table}");
+    Ok(())
+}
+
+/// The real manifests of `fixtures/manifests/real` (custom resources, removed
+/// APIs and invalid objects among them), all of them and the largest alone,
+/// schema only, not strict, beside the peer.
+fn real_files(
+    sh: &Shell,
+    gauntlet: &std::path::Path,
+    no_peer: bool,
+    table: &mut String,
+) -> anyhow::Result<()> {
+    const REAL: &str = "fixtures/manifests/real";
+    let all = files_of(REAL)?;
+    let largest = all
+        .iter()
+        .max_by_key(|f| std::fs::metadata(util::project_root().join(f)).map_or(0, |m| m.len()))
+        .context("no real manifests")?
+        .clone();
+    for (title, files) in
+        [("every real file", all.clone()), ("the largest real file", vec![largest.clone()])]
+    {
+        let bytes: u64 = files
+            .iter()
+            .map(|f| std::fs::metadata(util::project_root().join(f)).map_or(0, |m| m.len()))
+            .sum();
+        let report = util::project_root().join("target/bench/manifests-real.json");
+        let mut walls = Vec::new();
+        for _ in 0..RUNS {
+            let t = Instant::now();
+            std::process::Command::new(gauntlet)
+                .args(["manifests", "--quiet", "--schema-only", "--json"])
+                .arg(&report)
+                .args(&files)
+                .current_dir(util::project_root())
+                .stdout(std::process::Stdio::null())
+                .status()?;
+            walls.push(t.elapsed().as_secs_f64());
+        }
+        let ours = median(walls);
+        let report: Value = serde_json::from_str(&std::fs::read_to_string(&report)?)?;
+        let objects = report["objects"].as_u64().context("the report counts objects")? as f64;
+        let _ = writeln!(
+            table,
+            "
+{title}: {} file(s), {:.1} MB, {objects} objects ({REAL}{}), Kubernetes 1.37, schema only\n",
+            files.len(),
+            bytes as f64 / 1e6,
+            if files.len() == 1 {
+                format!("/{}", largest.rsplit('/').next().unwrap_or_default())
+            } else {
+                String::new()
+            },
+        );
+        let _ = writeln!(table, "| tool | wall | resources/s | vs kubernetes-validate |");
+        let _ = writeln!(table, "| --- | --- | --- | --- |");
+        let peer = if no_peer { None } else { Some(time_peer_on(sh, &files, false)?.0) };
+        let ratio = peer.map_or("-".to_owned(), |w| format!("{:.1}x", w / ours));
+        let _ = writeln!(table, "| gauntlet | {ours:.3} s | {:.0} | {ratio} |", objects / ours);
+        if let Some(wall) = peer {
+            let _ = writeln!(
+                table,
+                "| kubernetes-validate 1.37.0 | {wall:.3} s | {:.0} | 1.0x |",
+                objects / wall
+            );
+        }
+    }
     Ok(())
 }
 
@@ -137,27 +205,51 @@ type Verdicts = BTreeMap<(String, String, String), bool>;
 fn our_verdicts(report: &str) -> anyhow::Result<Verdicts> {
     let report: Value = serde_json::from_str(report).context("the gauntlet JSON report")?;
     let mut out = Verdicts::new();
-    for f in report["findings"].as_array().context("no findings in the report")? {
+    let findings = report["findings"].as_array().context("no findings in the report")?;
+    for f in findings.iter().filter(|f| f["level"] == "error") {
         let s = |k: &str| f[k].as_str().unwrap_or_default().to_owned();
         out.insert((s("file"), s("kind").to_lowercase(), s("name")), true);
     }
     Ok(out)
 }
 
-fn time_peer(sh: &Shell) -> anyhow::Result<(f64, Verdicts)> {
-    if cmd!(sh, "kubernetes-validate --version").quiet().ignore_stdout().run().is_err() {
+/// The peer: `target/venvs/kubernetes-validate` (as `fixtures/manifests/real/record.py`
+/// sets it up), else `kubernetes-validate` on PATH.
+fn peer(sh: &Shell) -> anyhow::Result<String> {
+    let venv =
+        util::project_root().join("target/venvs/kubernetes-validate/bin/kubernetes-validate");
+    let program =
+        if venv.is_file() { venv.display().to_string() } else { "kubernetes-validate".into() };
+    if cmd!(sh, "{program} --version").quiet().ignore_stdout().run().is_err() {
         bail!("kubernetes-validate is not installed: pip install {PEER}, or pass --no-peer");
     }
-    let mut files: Vec<String> = std::fs::read_dir(util::project_root().join(DIR))?
-        .map(|e| e.map(|e| format!("{DIR}/{}", e.file_name().to_string_lossy())))
-        .collect::<Result<_, _>>()?;
+    Ok(program)
+}
+
+/// The YAML files of `dir`, in name order.
+fn files_of(dir: &str) -> anyhow::Result<Vec<String>> {
+    let mut files: Vec<String> = std::fs::read_dir(util::project_root().join(dir))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".yaml") && name != "differences.yaml")
+        .map(|name| format!("{dir}/{name}"))
+        .collect();
     files.sort();
+    Ok(files)
+}
+
+fn time_peer(sh: &Shell) -> anyhow::Result<(f64, Verdicts)> {
+    time_peer_on(sh, &files_of(DIR)?, true)
+}
+
+fn time_peer_on(sh: &Shell, files: &[String], strict: bool) -> anyhow::Result<(f64, Verdicts)> {
+    let program = peer(sh)?;
+    let strict: &[&str] = if strict { &["--strict"] } else { &[] };
     let mut walls = Vec::new();
     let mut text = String::new();
     for _ in 0..3 {
         let t = Instant::now();
-        let files = &files;
-        let out = cmd!(sh, "kubernetes-validate --strict -k 1.37.0 {files...}")
+        let out = cmd!(sh, "{program} {strict...} -k 1.37.0 {files...}")
             .quiet()
             .ignore_status()
             .output()?;

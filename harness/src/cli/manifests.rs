@@ -192,7 +192,11 @@ pub fn run(args: Args) -> super::Result {
         (args.junit.as_deref(), "--junit", &|| manifests::junit(&run, &outcome)),
         (args.sarif.as_deref(), "--sarif", &|| manifests::sarif(&run, &outcome)),
     ])?;
-    super::failed_if(outcome.failed() || verified_nothing)
+    let failed = outcome.failed() || verified_nothing;
+    // The process ends here: freeing every parsed object (megabytes of maps
+    // for a large repository) would only spend time.
+    std::mem::forget((loaded, outcome, schemas));
+    super::failed_if(failed)
 }
 
 /// The schema rules and the policy rules, one a line.

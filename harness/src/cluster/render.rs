@@ -69,7 +69,7 @@ impl Render {
                 object: format!("{}[{}] {kind}/{}", doc.file.display(), doc.index, doc.name()),
             });
         }
-        let mut object = doc.object.clone();
+        let mut object = serde_json::Value::clone(&doc.object);
         let meta = object
             .as_object_mut()
             .ok_or_else(|| Error::NotAnObject {

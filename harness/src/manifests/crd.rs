@@ -31,8 +31,11 @@ struct Crd {
     name: String,
     /// Where it was read: `file[document]`.
     source: String,
-    /// `(version, served, openAPIV3Schema)`.
-    versions: Vec<(String, bool, Option<Value>)>,
+    /// `(version, served, whether it has an openAPIV3Schema)`, in the CRD's order.
+    versions: Vec<(String, bool, bool)>,
+    /// The CRD itself, shared with its document: a version's schema is copied
+    /// out only when a custom resource of it is first validated.
+    object: std::sync::Arc<Value>,
 }
 
 /// The CRDs known to a run, and the catalogs to look in.
@@ -76,18 +79,19 @@ impl Crds {
                 .as_array()
                 .into_iter()
                 .flatten()
-                .filter_map(|v| {
-                    Some((
-                        v["name"].as_str()?.to_owned(),
+                .map(|v| {
+                    (
+                        v["name"].as_str().unwrap_or_default().to_owned(),
                         v["served"].as_bool().unwrap_or(false),
-                        v["schema"].get("openAPIV3Schema").cloned(),
-                    ))
+                        v["schema"].get("openAPIV3Schema").is_some(),
+                    )
                 })
                 .collect();
             let crd = Crd {
                 name: doc.name().to_owned(),
                 source: format!("{}[{}]", doc.file.display(), doc.index),
                 versions,
+                object: doc.object.clone(),
             };
             self.defined.entry((group.to_owned(), kind.to_owned())).or_insert(crd);
             added += 1;
@@ -118,9 +122,12 @@ impl Crds {
     /// The schema of `group`/`version` `kind`.
     pub fn lookup(&self, group: &str, version: &str, kind: &str) -> Lookup {
         if let Some(crd) = self.defined.get(&(group.to_owned(), kind.to_owned())) {
-            return match crd.versions.iter().find(|(name, _, _)| name == version) {
-                Some((_, true, Some(schema))) => Lookup::OpenApi(schema.clone()),
-                Some((_, true, None)) => Lookup::Refused(format!(
+            let at = crd.versions.iter().position(|(name, _, _)| name == version);
+            return match at.map(|i| (i, &crd.versions[i])) {
+                Some((i, (_, true, true))) => Lookup::OpenApi(
+                    crd.object["spec"]["versions"][i]["schema"]["openAPIV3Schema"].clone(),
+                ),
+                Some((_, (_, true, false))) => Lookup::Refused(format!(
                     "the CRD {} ({}) gives version {version} no openAPIV3Schema, so {group}/{version} {kind} cannot be validated",
                     crd.name, crd.source
                 )),

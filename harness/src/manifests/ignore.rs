@@ -89,7 +89,7 @@ mod tests {
     use std::path::PathBuf;
 
     fn doc(object: Value) -> Document {
-        Document { file: PathBuf::from("x.yaml"), index: 0, line: 1, object }
+        Document { file: PathBuf::from("x.yaml"), index: 0, line: 1, object: object.into() }
     }
 
     #[test]

@@ -17,8 +17,8 @@ pub struct Document {
     pub index: usize,
     /// The line it starts on, from 1.
     pub line: usize,
-    /// The object.
-    pub object: Value,
+    /// The object (shared: a CRD's schema is read from it without a copy).
+    pub object: std::sync::Arc<Value>,
 }
 
 impl Document {
@@ -138,26 +138,70 @@ pub fn parse(path: &Path, text: &str, out: &mut Vec<Document>) -> Result<(), Err
 /// Splits `text` at its document markers and parses each document alone, so
 /// that one broken document does not hide the others.
 pub fn parse_into(path: &Path, text: &str, out: &mut Loaded) {
-    for (index, (line, chunk)) in documents(text).into_iter().enumerate() {
-        match serde_yaml::from_str::<Value>(chunk) {
-            Ok(Value::Null) => {}
-            Ok(object) => {
-                out.documents.push(Document { file: path.to_owned(), index, line, object })
-            }
-            Err(e) => {
-                let (at_line, column) =
-                    e.location().map_or((line, 1), |l| (line + l.line() - 1, l.column()));
-                let message = e.to_string();
-                // serde_yaml appends " at line L column C" of the document alone.
-                let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
-                out.broken.push(Broken {
-                    file: path.to_owned(),
-                    index,
-                    line: at_line,
-                    column,
-                    message,
-                });
-            }
+    let chunks: Vec<(usize, (usize, &str))> = documents(text).into_iter().enumerate().collect();
+    // A large file's documents are parsed on every core, in order-keeping runs.
+    let threads = if text.len() < 256 << 10 {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, usize::from)
+    };
+    // Runs of about equal bytes: one CRD can outweigh a hundred Services.
+    let share = text.len().div_ceil(threads).max(1);
+    let mut parts: Vec<&[(usize, (usize, &str))]> = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, (_, (_, chunk))) in chunks.iter().enumerate() {
+        bytes += chunk.len();
+        if bytes >= share || i + 1 == chunks.len() {
+            parts.push(&chunks[start..=i]);
+            (start, bytes) = (i + 1, 0);
+        }
+    }
+    let parsed: Vec<Result<Document, Broken>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = parts
+            .into_iter()
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .filter_map(|&(index, (line, chunk))| parse_one(path, index, line, chunk))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a YAML parsing thread panicked"))
+            .collect()
+    });
+    for result in parsed {
+        match result {
+            Ok(doc) => out.documents.push(doc),
+            Err(broken) => out.broken.push(broken),
+        }
+    }
+}
+
+/// One document: `None` when it is empty.
+fn parse_one(
+    path: &Path,
+    index: usize,
+    line: usize,
+    chunk: &str,
+) -> Option<Result<Document, Broken>> {
+    match serde_yaml::from_str::<Value>(chunk) {
+        Ok(Value::Null) => None,
+        Ok(object) => Some(Ok(Document {
+            file: path.to_owned(),
+            index,
+            line,
+            object: std::sync::Arc::new(object),
+        })),
+        Err(e) => {
+            let (at_line, column) =
+                e.location().map_or((line, 1), |l| (line + l.line() - 1, l.column()));
+            let message = e.to_string();
+            // serde_yaml appends " at line L column C" of the document alone.
+            let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+            Some(Err(Broken { file: path.to_owned(), index, line: at_line, column, message }))
         }
     }
 }

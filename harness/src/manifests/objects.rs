@@ -86,7 +86,7 @@ pub fn parse(doc: &Document) -> Result<Option<Typed<'_>>, Error> {
     let namespace = doc.object["metadata"]["namespace"].as_str().unwrap_or_default().to_owned();
     let typed = |object| Ok(Some(Typed { doc, object, namespace: namespace.clone() }));
     let failed = |source| Error::Typed { kind: kind.to_owned(), source };
-    let value = &doc.object;
+    let value: &serde_json::Value = &doc.object;
     match (api_version, kind) {
         ("apps/v1", "Deployment") => {
             let d = Deployment::deserialize(value).map_err(failed)?;

@@ -76,7 +76,11 @@ impl Clone for Found {
 /// first use.
 pub struct Schemas {
     version: &'static str,
-    defs: Map<String, Value>,
+    /// The version's definitions file, inflated: one definition a line.
+    text: String,
+    /// A definition's name → the byte range of its JSON in `text`; parsed
+    /// only when a kind that reaches it is first validated.
+    defs: HashMap<String, std::ops::Range<usize>>,
     /// `(apiVersion, kind)` → the definition's name.
     built_in: HashMap<(String, String), String>,
     /// API groups with built-in kinds (`""` is the core group).
@@ -105,13 +109,20 @@ impl Schemas {
             .ok_or_else(|| Error::Embedded(format!("no schemas embedded for {version}")))?;
         let text = miniz_oxide::inflate::decompress_to_vec_with_limit(deflated, *length)
             .map_err(|e| Error::Embedded(format!("Kubernetes {version}: {e:?}")))?;
-        let mut root: Value = serde_json::from_slice(&text)
+        let text = String::from_utf8(text)
             .map_err(|e| Error::Embedded(format!("Kubernetes {version}: {e}")))?;
-        let Some(Value::Object(defs)) = root.get_mut("$defs").map(Value::take) else {
-            return Err(Error::Embedded(format!("Kubernetes {version}: no $defs")));
-        };
+        let defs = index(&text);
+        if defs.is_empty() {
+            return Err(Error::Embedded(format!("Kubernetes {version}: no definitions")));
+        }
         let (mut built_in, mut groups) = (HashMap::new(), HashSet::new());
-        for (name, def) in &defs {
+        for (name, range) in &defs {
+            // Only a kind says which group/version/kind it validates.
+            if !text[range.clone()].contains("\"x-kubernetes-group-version-kind\"") {
+                continue;
+            }
+            let def: Value = serde_json::from_str(&text[range.clone()])
+                .map_err(|e| Error::Embedded(format!("Kubernetes {version}: {name}: {e}")))?;
             for gvk in def["x-kubernetes-group-version-kind"].as_array().into_iter().flatten() {
                 let (group, v, kind) = (
                     gvk["group"].as_str().unwrap_or_default(),
@@ -133,6 +144,7 @@ impl Schemas {
         groups.extend(apis::TABLE.iter().map(|a| group_of(a.api_version).to_owned()));
         Ok(Self {
             version,
+            text,
             defs,
             built_in,
             groups,
@@ -244,7 +256,7 @@ impl Schemas {
         };
         let mut findings = Vec::new();
         for (i, item) in items.iter().enumerate() {
-            let one = Document { object: item.clone(), ..doc.clone() };
+            let one = Document { object: Arc::new(item.clone()), ..doc.clone() };
             findings.extend(self.validate(&one, strict).into_iter().map(|mut f| {
                 f.pointer = format!("/items/{i}{}", f.pointer);
                 f
@@ -265,13 +277,16 @@ impl Schemas {
 
     fn load(&self, api_version: &str, kind: &str) -> Found {
         let schema = if let Some(name) = self.built_in.get(&(api_version.into(), kind.into())) {
-            standalone(&self.defs[name.as_str()], &self.defs)
+            match self.def(name) {
+                Some(def) => standalone(&def, &|name| self.def(name)),
+                None => return Found::Unreadable(format!("no definition {name}")),
+            }
         } else {
             let group = group_of(api_version);
             let version = api_version.rsplit('/').next().unwrap_or(api_version);
             match self.crds.lookup(group, version, kind) {
                 crd::Lookup::OpenApi(open_api) => {
-                    standalone(&crd::custom_resource_schema(&open_api), &self.defs)
+                    standalone(&crd::custom_resource_schema(&open_api), &|name| self.def(name))
                 }
                 crd::Lookup::JsonSchema(schema) => schema,
                 crd::Lookup::Refused(message) => return Found::NoCrd(message),
@@ -299,10 +314,38 @@ pub fn group_of(api_version: &str) -> &str {
     api_version.rsplit_once('/').map_or("", |(group, _)| group)
 }
 
-/// `schema` with every definition it reaches copied into local `$defs`.
-pub fn standalone(schema: &Value, defs: &Map<String, Value>) -> Value {
+impl Schemas {
+    /// The definition `name`, parsed.
+    fn def(&self, name: &str) -> Option<Value> {
+        let range = self.defs.get(name)?;
+        serde_json::from_str(&self.text[range.clone()]).ok()
+    }
+}
+
+/// Each definition's name and the byte range of its JSON, from the file's
+/// layout: a first line with the comment, then `"name":{...},` a line.
+fn index(text: &str) -> HashMap<String, std::ops::Range<usize>> {
+    let mut defs = HashMap::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let body = line.trim_end_matches(['\n', '\r']).trim_end_matches(',');
+        let Some(rest) = body.strip_prefix('"') else { continue };
+        let Some((name, value)) = rest.split_once("\":") else { continue };
+        if !value.starts_with('{') || name.contains(['"', '\\']) {
+            continue;
+        }
+        let from = start + 1 + name.len() + 2;
+        defs.insert(name.to_owned(), from..from + value.len());
+    }
+    defs
+}
+
+/// `schema` with every definition it reaches (through `resolve`) copied into local `$defs`.
+pub fn standalone(schema: &Value, resolve: &dyn Fn(&str) -> Option<Value>) -> Value {
     let mut reached = BTreeMap::new();
-    collect(schema, defs, &mut reached);
+    collect(schema, resolve, &mut reached);
     let mut root = match schema {
         Value::Object(body) => body.clone(),
         _ => Map::new(),
@@ -314,20 +357,24 @@ pub fn standalone(schema: &Value, defs: &Map<String, Value>) -> Value {
     Value::Object(root)
 }
 
-fn collect(value: &Value, defs: &Map<String, Value>, reached: &mut BTreeMap<String, Value>) {
+fn collect(
+    value: &Value,
+    resolve: &dyn Fn(&str) -> Option<Value>,
+    reached: &mut BTreeMap<String, Value>,
+) {
     match value {
         Value::Object(object) => {
             if let Some(Value::String(reference)) = object.get("$ref")
                 && let Some(name) = reference.strip_prefix("#/$defs/")
                 && !reached.contains_key(name)
-                && let Some(def) = defs.get(name)
+                && let Some(def) = resolve(name)
             {
                 reached.insert(name.to_owned(), def.clone());
-                collect(def, defs, reached);
+                collect(&def, resolve, reached);
             }
-            object.values().for_each(|v| collect(v, defs, reached));
+            object.values().for_each(|v| collect(v, resolve, reached));
         }
-        Value::Array(items) => items.iter().for_each(|v| collect(v, defs, reached)),
+        Value::Array(items) => items.iter().for_each(|v| collect(v, resolve, reached)),
         _ => {}
     }
 }
@@ -356,7 +403,12 @@ mod tests {
             let schemas = Schemas::new(v).unwrap();
             assert!(schemas.kinds() > 100, "{v}: {} kinds", schemas.kinds());
             assert!(schemas.is_built_in("apiextensions.k8s.io/v1", "CustomResourceDefinition"));
-            assert!(schemas.defs.contains_key(OBJECT_META));
+            assert!(schemas.def(OBJECT_META).is_some());
+            assert_eq!(
+                schemas.defs.len(),
+                schemas.text.lines().count() - 2,
+                "one definition a line"
+            );
         }
     }
 
@@ -390,10 +442,9 @@ mod tests {
                 if api_version.contains("alpha")
                     || kind.ends_with("List")
                     || pair[1].is_built_in(api_version, kind)
-                    || pair[0].defs[&pair[0].built_in[&(api_version.clone(), kind.clone())]]
-                        ["properties"]
-                        .get("metadata")
-                        .is_none()
+                    || pair[0]
+                        .def(&pair[0].built_in[&(api_version.clone(), kind.clone())])
+                        .is_some_and(|d| d["properties"].get("metadata").is_none())
                 {
                     continue;
                 }
