@@ -119,6 +119,10 @@ fn judge(name: &str, http: Http<'_>, profile: &Profile) -> Outcome {
 /// Asserts through insta (so `.snap.new` files and `cargo insta review` work as
 /// usual) and explains a mismatch by the first line that differs.
 pub fn compare(dir: &Path, name: &str, capture: &Capture) -> Outcome {
+    // insta reads a relative snapshot path against the source file of the
+    // assertion; a profile's relative path means the current directory.
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
+    let dir = dir.as_path();
     let text = render(capture);
     let file = dir.join(format!("{name}.snap"));
     let mut settings = insta::Settings::clone_current();

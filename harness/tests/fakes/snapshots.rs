@@ -46,6 +46,19 @@ fn proves(id: &str, fault: Fault, says: &str) {
     }
 }
 
+/// A profile's relative snapshot folder is the current directory's (tests run
+/// in `harness/`), not a folder beside the check's source file.
+#[test]
+fn a_relative_snapshot_folder_is_read_from_the_current_directory() {
+    let root = tempfile::tempdir_in(".").unwrap();
+    let name = root.path().file_name().unwrap().to_owned();
+    accept_good_answer("snapshot.info", root.path());
+    match judge("snapshot.info", Fault::None, Path::new(&name)) {
+        Outcome::Pass(evidence) => assert!(evidence.contains(name.to_str().unwrap()), "{evidence}"),
+        other => panic!("a relative folder must be found from the current directory: {other:?}"),
+    }
+}
+
 #[test]
 fn openai_snapshot_catches_vectors_that_moved() {
     proves("snapshot.embeddings", Fault::Unnormalized, "\"norm\": 3.0");
