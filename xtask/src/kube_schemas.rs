@@ -127,10 +127,10 @@ fn union_of_types(object: &Map<String, Value>) -> Option<Value> {
 /// (the CRD schema has fields named `description` and
 /// `x-kubernetes-preserve-unknown-fields`).
 fn strip(value: &Value) -> Value {
+    if let Some(union) = value.as_object().and_then(union_of_types) {
+        return union;
+    }
     match value {
-        Value::Object(object) if union_of_types(object).is_some() => {
-            union_of_types(object).unwrap_or_default()
-        }
         Value::Object(object) => Value::Object(
             object
                 .iter()

@@ -74,14 +74,11 @@ fn crds(args: &Args, input: &[manifests::Document]) -> Result<Crds, Error> {
     crds.add(input);
     for path in &args.crds {
         let loaded = manifests::read(std::slice::from_ref(path)).map_err(usage)?;
-        if let Some(b) = loaded.broken.first() {
+        if let Some(broken) = loaded.broken.into_iter().next() {
             return Err(usage(format!(
-                "--crds {}: {}:{}:{}: not YAML: {}",
+                "--crds {}: {}",
                 path.display(),
-                b.file.display(),
-                b.line,
-                b.column,
-                b.message
+                manifests::Error::from(broken)
             )));
         }
         if crds.add(&loaded.documents) == 0 {

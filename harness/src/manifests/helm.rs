@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::Error;
-use super::load::{Loaded, parse_into};
+use super::load::{Loaded, documents, parse_into};
 
 /// A chart to render.
 #[derive(Debug, Clone)]
@@ -83,13 +83,7 @@ pub fn render(helm: &Helm, out: &mut Loaded) -> Result<(), Error> {
 /// Reads helm's output, each document under the template file it came from.
 pub fn read_rendered(chart: &Path, text: &str, out: &mut Loaded) {
     let mut sources: Vec<(PathBuf, String)> = Vec::new();
-    for chunk in text.split_inclusive('\n').fold(Vec::<String>::new(), |mut docs, line| {
-        if line.starts_with("---") || docs.is_empty() {
-            docs.push(String::new());
-        }
-        docs.last_mut().expect("one document").push_str(line);
-        docs
-    }) {
+    for (_, chunk) in documents(text) {
         let source = chunk
             .lines()
             .find_map(|l| l.strip_prefix("# Source: "))
@@ -100,8 +94,8 @@ pub fn read_rendered(chart: &Path, text: &str, out: &mut Loaded) {
             })
             .unwrap_or_else(|| chart.to_owned());
         match sources.iter_mut().find(|(path, _)| *path == source) {
-            Some((_, text)) => text.push_str(&chunk),
-            None => sources.push((source, chunk)),
+            Some((_, text)) => text.push_str(chunk),
+            None => sources.push((source, chunk.to_owned())),
         }
     }
     for (path, text) in sources {

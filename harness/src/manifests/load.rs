@@ -44,13 +44,7 @@ impl Document {
 pub fn load(paths: &[PathBuf]) -> Result<Vec<Document>, Error> {
     let loaded = read(paths)?;
     match loaded.broken.into_iter().next() {
-        Some(broken) => Err(Error::Yaml {
-            path: broken.file,
-            index: broken.index,
-            line: broken.line,
-            column: broken.column,
-            message: broken.message,
-        }),
+        Some(broken) => Err(broken.into()),
         None => Ok(loaded.documents),
     }
 }
@@ -68,6 +62,18 @@ pub struct Broken {
     pub column: usize,
     /// What the parser said.
     pub message: String,
+}
+
+impl From<Broken> for Error {
+    fn from(b: Broken) -> Self {
+        Error::Yaml {
+            path: b.file,
+            index: b.index,
+            line: b.line,
+            column: b.column,
+            message: b.message,
+        }
+    }
 }
 
 /// What [`read`] found.
@@ -124,13 +130,7 @@ pub fn parse(path: &Path, text: &str, out: &mut Vec<Document>) -> Result<(), Err
     parse_into(path, text, &mut loaded);
     out.append(&mut loaded.documents);
     match loaded.broken.into_iter().next() {
-        Some(b) => Err(Error::Yaml {
-            path: b.file,
-            index: b.index,
-            line: b.line,
-            column: b.column,
-            message: b.message,
-        }),
+        Some(broken) => Err(broken.into()),
         None => Ok(()),
     }
 }
@@ -209,7 +209,7 @@ fn parse_one(
 /// `(first line, text)` of each document of a YAML stream, as YAML counts
 /// them: a `---` at the start of a line opens one; what precedes the first
 /// marker is a document only if it holds more than comments and directives.
-fn documents(text: &str) -> Vec<(usize, &str)> {
+pub(super) fn documents(text: &str) -> Vec<(usize, &str)> {
     let mut starts = vec![(1, 0)];
     let mut offset = 0;
     for (n, line) in text.split_inclusive('\n').enumerate() {

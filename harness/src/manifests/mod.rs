@@ -27,7 +27,7 @@ pub use load::{Broken, Document, Loaded, load, parse, read};
 pub use objects::{Object, Typed, Workload};
 pub use policy::{GPU, RULES, Rule, Set};
 pub use report::{Render, Run, SCHEMA_RULES, json, junit, sarif};
-pub use schema::{DEFAULT_VERSION, Schemas, VERSIONS, version};
+pub use schema::{DEFAULT_VERSION, Schemas, VERSIONS, group_of, version};
 
 use std::path::PathBuf;
 
@@ -261,6 +261,7 @@ pub fn check(
         findings = kept;
     }
     honour_ignores(documents, findings, options.no_ignores, &mut outcome);
+    in_document_order(documents, &mut outcome);
     outcome
 }
 
@@ -298,18 +299,28 @@ fn honour_ignores(
         }
     }
     outcome.findings.extend(invalid);
-    // Files in the order they were read, documents in file order.
+}
+
+/// Puts every list of `outcome` in document order: files in the order they
+/// were read, documents in file order, each document's by rule and pointer.
+fn in_document_order(documents: &[Document], outcome: &mut Outcome) {
     let mut files: std::collections::HashMap<&std::path::Path, usize> =
         std::collections::HashMap::new();
     for doc in documents {
         let next = files.len();
         files.entry(doc.file.as_path()).or_insert(next);
     }
-    let order = |f: &Finding| {
-        let file = files.get(f.file.as_path()).copied().unwrap_or(usize::MAX);
-        (file, f.file.clone(), f.document, f.rule.clone(), f.pointer.clone())
+    let order = |a: &Finding, b: &Finding| {
+        let file = |f: &Finding| files.get(f.file.as_path()).copied().unwrap_or(usize::MAX);
+        (file(a), &a.file, a.document, &a.rule, &a.pointer).cmp(&(
+            file(b),
+            &b.file,
+            b.document,
+            &b.rule,
+            &b.pointer,
+        ))
     };
-    outcome.findings.sort_by_key(order);
-    outcome.suppressed.sort_by_key(|s| order(&s.finding));
-    outcome.skipped.sort_by_key(order);
+    outcome.findings.sort_by(|a, b| order(a, b));
+    outcome.suppressed.sort_by(|a, b| order(&a.finding, &b.finding));
+    outcome.skipped.sort_by(|a, b| order(a, b));
 }

@@ -51,6 +51,7 @@ fn minor_of(version: &str) -> u32 {
 }
 
 /// What a document's type was checked against, or why it could not be.
+#[derive(Clone)]
 enum Found {
     Schema(Arc<jsonschema::Validator>),
     /// A built-in group without that kind and version.
@@ -59,17 +60,6 @@ enum Found {
     NoCrd(String),
     /// A schema that would not load.
     Unreadable(String),
-}
-
-impl Clone for Found {
-    fn clone(&self) -> Self {
-        match self {
-            Self::Schema(v) => Self::Schema(v.clone()),
-            Self::UnknownKind => Self::UnknownKind,
-            Self::NoCrd(m) => Self::NoCrd(m.clone()),
-            Self::Unreadable(m) => Self::Unreadable(m.clone()),
-        }
-    }
 }
 
 /// The schemas of one Kubernetes version, and the CRDs of a run; compiled on

@@ -11,6 +11,40 @@ fn gauntlet_manifests(args: &[&str]) -> (Option<i32>, String) {
     gauntlet(&[&["manifests"], args].concat())
 }
 
+/// What `gauntlet manifests` said and wrote when asked for every report.
+pub struct Reports {
+    /// Its exit code.
+    pub code: Option<i32>,
+    /// Its stdout and stderr.
+    pub text: String,
+    /// `--json`, parsed.
+    pub json: serde_json::Value,
+    /// `--junit`, as written.
+    pub junit: String,
+    /// `--sarif`, parsed.
+    pub sarif: serde_json::Value,
+}
+
+/// `gauntlet manifests args...` with `--json`, `--junit` and `--sarif`.
+pub fn with_reports(args: &[&str]) -> Reports {
+    let dir = tempfile::tempdir().unwrap();
+    let out = |name: &str| dir.path().join(name).display().to_string();
+    let (json, junit, sarif) = (out("m.json"), out("m.xml"), out("m.sarif"));
+    let (code, text) = gauntlet_manifests(
+        &[args, &["--json", &json, "--junit", &junit, "--sarif", &sarif]].concat(),
+    );
+    let read = |path: &str| {
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}; {text}"))
+    };
+    Reports {
+        json: serde_json::from_str(&read(&json)).unwrap(),
+        junit: read(&junit),
+        sarif: serde_json::from_str(&read(&sarif)).unwrap(),
+        code,
+        text,
+    }
+}
+
 #[test]
 fn each_schema_fault_is_found_and_located() {
     let schemas = gauntlet::manifests::Schemas::new(gauntlet::manifests::DEFAULT_VERSION).unwrap();
@@ -225,35 +259,20 @@ fn schema_only_skips_the_policy_and_reports_come_in_every_format() {
     let (code, text) = gauntlet_manifests(&["--schema-only", &file]);
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("schema only"), "{text}");
-    let dir = tempfile::tempdir().unwrap();
-    let out = |name: &str| dir.path().join(name).display().to_string();
-    let (code, text) = gauntlet_manifests(&[
-        &file,
-        "--json",
-        &out("m.json"),
-        "--junit",
-        &out("m.xml"),
-        "--sarif",
-        &out("m.sarif"),
-    ]);
+    let Reports { code, text, json, junit, sarif } = with_reports(&[&file]);
     assert_eq!(code, Some(1), "{text}");
     assert!(
         text.contains("Pod/web /spec/containers/0/securityContext/privileged: policy.privileged"),
         "{text}"
     );
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out("m.json")).unwrap()).unwrap();
     assert_eq!(json["objects"], 2);
     assert_eq!(json["findings"][0]["rule"], "policy.privileged");
-    let junit = std::fs::read_to_string(out("m.xml")).unwrap();
     assert!(junit.contains("tests=\"2\" failures=\"1\""), "{junit}");
     assert!(
         junit.contains("name=\"[0] Pod/web\">")
             && junit.contains("<failure message=\"1 finding(s), first: policy.privileged"),
         "{junit}"
     );
-    let sarif: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out("m.sarif")).unwrap()).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
     let result = &sarif["runs"][0]["results"][0];
     assert_eq!(result["ruleId"], "policy.privileged");

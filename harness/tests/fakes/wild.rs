@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 
 use crate::common::{command, gauntlet, output, repo, repo_arg};
+use crate::manifests::{Reports, with_reports};
 
 fn manifests(args: &[&str]) -> (Option<i32>, String) {
     gauntlet(&[&["manifests"], args].concat())
@@ -109,34 +110,18 @@ fn a_custom_resource_without_a_crd_is_a_finding_or_skipped_never_passed() {
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("1 skipped (no CRD)") && text.contains("verified nothing"), "{text}");
     // Beside a validated object: skipped, counted and listed in every report.
-    let dir = tempfile::tempdir().unwrap();
-    let out = |name: &str| dir.path().join(name).display().to_string();
     let pod = repo_arg("fixtures/manifests/good/pod.yaml");
-    let (code, text) = manifests(&[
-        "--ignore-missing-schemas",
-        &pod,
-        &widget,
-        "--json",
-        &out("m.json"),
-        "--junit",
-        &out("m.xml"),
-        "--sarif",
-        &out("m.sarif"),
-    ]);
+    let Reports { code, text, json, junit, sarif } =
+        with_reports(&["--ignore-missing-schemas", &pod, &widget]);
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("skipped: ") && text.contains("Widget/good: no CRD"), "{text}");
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out("m.json")).unwrap()).unwrap();
     assert_eq!(json["skipped"][0]["kind"], "Widget", "{json}");
     assert_eq!(json["findings"].as_array().unwrap().len(), 0, "{json}");
-    let junit = std::fs::read_to_string(out("m.xml")).unwrap();
     assert!(
         junit.contains("skipped=\"1\"")
             && junit.contains("not validated: no CustomResourceDefinition"),
         "{junit}"
     );
-    let sarif: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out("m.sarif")).unwrap()).unwrap();
     let result = &sarif["runs"][0]["results"][0];
     assert_eq!(
         (result["kind"].as_str(), result["ruleId"].as_str()),
@@ -265,33 +250,18 @@ fn every_supported_version_is_accepted_and_others_name_the_range() {
 #[test]
 fn an_ignore_on_the_object_suppresses_its_rule_with_the_reason() {
     let file = repo_arg("fixtures/manifests/ignore/object.yaml");
-    let dir = tempfile::tempdir().unwrap();
-    let out = |name: &str| dir.path().join(name).display().to_string();
-    let (code, text) = manifests(&[
-        &file,
-        "--json",
-        &out("m.json"),
-        "--junit",
-        &out("m.xml"),
-        "--sarif",
-        &out("m.sarif"),
-    ]);
+    let Reports { code, text, json, junit, sarif } = with_reports(&[&file]);
     assert_eq!(code, Some(0), "{text}");
     assert!(
         text.contains("ignored: ") && text.contains("reason: the node agent loads a kernel module"),
         "{text}"
     );
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out("m.json")).unwrap()).unwrap();
     assert_eq!(json["suppressed"][0]["rule"], "policy.privileged", "{json}");
     assert!(json["suppressed"][0]["reason"].as_str().unwrap().contains("SEC-12"), "{json}");
-    let junit = std::fs::read_to_string(out("m.xml")).unwrap();
     assert!(
         junit.contains("ignores policy.privileged") && junit.contains("<skipped message=\"ignored"),
         "{junit}"
     );
-    let sarif: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out("m.sarif")).unwrap()).unwrap();
     let result = &sarif["runs"][0]["results"][0];
     assert_eq!(result["ruleId"], "policy.privileged");
     assert!(
