@@ -52,8 +52,13 @@ impl From<Error> for Failure {
 
 /// A blocking client with a bounded wait.
 pub fn client() -> reqwest::blocking::Client {
+    client_within(Duration::from_secs(30))
+}
+
+/// A blocking client that gives up on an answer after `bound`.
+pub fn client_within(bound: Duration) -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(30))
+        .timeout(bound)
         .build()
         .expect("a client with no TLS settings always builds")
 }

@@ -1,6 +1,7 @@
 //! Profiles: which checks run and the numbers they are held to. YAML, validated
 //! against `schemas/profile.schema.json`, with errors that name the field.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -34,8 +35,101 @@ pub struct Profile {
     /// `manifest` checks hold against the service; `None` leaves them not
     /// applicable. Resolved like `snapshots`.
     pub manifests: Option<PathBuf>,
+    /// The name the server serves its model under (`model` in the file, or
+    /// `--set model=NAME`): `{model}` in a route, and the id `/v1/models` must list.
+    pub model: Option<String>,
+    /// Where each route is served, prefix and model already in place; a route
+    /// the profile does not name is not served, and its checks are not applicable.
+    pub routes: BTreeMap<Route, String>,
     /// The numbers.
     pub thresholds: Thresholds,
+}
+
+/// A route a check may ask the profile for. The profile's `routes` table says
+/// where the target serves each; the checks never name a path themselves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Route {
+    /// OpenAI `POST /v1/embeddings`.
+    Embeddings,
+    /// OpenAI `GET /v1/models`.
+    Models,
+    /// TEI `POST /embed`.
+    Embed,
+    /// TEI `POST /embed_all` (token embeddings).
+    EmbedAll,
+    /// TEI `POST /tokenize`.
+    Tokenize,
+    /// `GET /info`: model, dimension, limits.
+    Info,
+    /// Prometheus `GET /metrics`.
+    Metrics,
+    /// The served OpenAPI document.
+    Openapi,
+    /// The startup probe.
+    Startup,
+    /// The liveness probe.
+    Liveness,
+    /// Open Inference Protocol `GET /v2/health/live`.
+    V2Live,
+    /// Open Inference Protocol `GET /v2/health/ready`.
+    V2Ready,
+    /// Open Inference Protocol server metadata, `GET /v2`.
+    V2Server,
+    /// Open Inference Protocol model metadata, `GET /v2/models/{model}`.
+    V2Model,
+    /// Open Inference Protocol `GET /v2/models/{model}/ready`.
+    V2ModelReady,
+    /// Open Inference Protocol `POST /v2/models/{model}/infer`.
+    V2Infer,
+    /// A server's version, `GET /version` (vLLM).
+    Version,
+}
+
+impl Route {
+    /// Every route, in the order of the schema.
+    pub const ALL: [Route; 17] = [
+        Route::Embeddings,
+        Route::Models,
+        Route::Embed,
+        Route::EmbedAll,
+        Route::Tokenize,
+        Route::Info,
+        Route::Metrics,
+        Route::Openapi,
+        Route::Startup,
+        Route::Liveness,
+        Route::V2Live,
+        Route::V2Ready,
+        Route::V2Server,
+        Route::V2Model,
+        Route::V2ModelReady,
+        Route::V2Infer,
+        Route::Version,
+    ];
+
+    /// Its key in a profile's `routes`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Route::Embeddings => "embeddings",
+            Route::Models => "models",
+            Route::Embed => "embed",
+            Route::EmbedAll => "embed_all",
+            Route::Tokenize => "tokenize",
+            Route::Info => "info",
+            Route::Metrics => "metrics",
+            Route::Openapi => "openapi",
+            Route::Startup => "startup",
+            Route::Liveness => "liveness",
+            Route::V2Live => "v2_live",
+            Route::V2Ready => "v2_ready",
+            Route::V2Server => "v2_server",
+            Route::V2Model => "v2_model",
+            Route::V2ModelReady => "v2_model_ready",
+            Route::V2Infer => "v2_infer",
+            Route::Version => "version",
+        }
+    }
 }
 
 /// The numbers checks are held to, from the profile; the defaults fit the
@@ -68,6 +162,10 @@ pub struct Thresholds {
     pub memory_budget: u64,
     /// How many times the measured time to ready a startup probe must allow.
     pub startup_margin: f64,
+    /// Longest any single request may take to be answered, refusals included.
+    pub request_timeout: Duration,
+    /// The largest batch the server promises to embed in one request.
+    pub max_batch: usize,
 }
 
 impl Default for Profile {
@@ -114,6 +212,9 @@ struct Document {
     #[serde(default)]
     exclude: Vec<String>,
     readiness_path: Option<String>,
+    model: Option<String>,
+    route_prefix: Option<String>,
+    routes: Option<BTreeMap<String, Option<String>>>,
     snapshots: Option<PathBuf>,
     manifests: Option<PathBuf>,
     #[serde(default)]
@@ -136,6 +237,8 @@ struct ThresholdsDoc {
     memory_limit_mb: Option<f64>,
     memory_budget_mb: Option<f64>,
     startup_margin: Option<f64>,
+    request_timeout: Option<String>,
+    max_batch: Option<usize>,
 }
 
 impl ThresholdsDoc {
@@ -156,6 +259,8 @@ impl ThresholdsDoc {
             memory_limit: t.memory_limit_mb.map_or(base.memory_limit, megabytes),
             memory_budget: t.memory_budget_mb.map_or(base.memory_budget, megabytes),
             startup_margin: t.startup_margin.unwrap_or(base.startup_margin),
+            request_timeout: t.request_timeout.as_deref().map_or(base.request_timeout, duration),
+            max_batch: t.max_batch.unwrap_or(base.max_batch),
         }
     }
 }
@@ -175,6 +280,8 @@ impl Thresholds {
         memory_limit: 0,
         memory_budget: 0,
         startup_margin: 0.0,
+        request_timeout: Duration::ZERO,
+        max_batch: 0,
     };
 }
 
@@ -212,25 +319,61 @@ impl Profile {
 
     /// A built-in name, or a YAML file.
     pub fn load(spec: &str) -> Result<Self, Error> {
-        if let Some(profile) = Self::built_in(spec) {
-            return Ok(profile);
+        Self::load_with(spec, &[])
+    }
+
+    /// A built-in name or a YAML file, with `KEY=VALUE` settings (`--set`)
+    /// applied before it is validated: `model=NAME`, `readiness_path=/x`,
+    /// `routes.embeddings=/api/embed`, `thresholds.load_p99=5s`. A value is
+    /// taken as text where the schema wants text, as YAML otherwise.
+    pub fn load_with(spec: &str, sets: &[String]) -> Result<Self, Error> {
+        let (text, source_name, folder) = match BUILT_IN.iter().find(|(n, _)| *n == spec) {
+            Some((_, text)) => ((*text).to_owned(), format!("built-in profile {spec}"), None),
+            None => {
+                let path = Path::new(spec);
+                let text =
+                    std::fs::read_to_string(path).map_err(|_| Error::Unknown(spec.to_owned()))?;
+                let folder = path.parent().unwrap_or(Path::new(".")).to_owned();
+                (text, path.display().to_string(), Some(folder))
+            }
+        };
+        let yaml = |message: String| Error::Yaml { source_name: source_name.clone(), message };
+        let mut value: serde_json::Value =
+            serde_yaml::from_str(&text).map_err(|e| yaml(e.to_string()))?;
+        if sets.iter().any(|set| set.starts_with("routes.")) && value.get("routes").is_none() {
+            // A route set on a profile that names none changes the default table.
+            value["routes"] = serde_json::to_value(default_routes()).expect("strings");
         }
-        let path = Path::new(spec);
-        let text = std::fs::read_to_string(path).map_err(|_| Error::Unknown(spec.to_owned()))?;
-        let profile = Self::parse(&text, &path.display().to_string())?;
-        Ok(profile.resolved_against(path.parent().unwrap_or(Path::new("."))))
+        let source_name = if sets.is_empty() {
+            source_name
+        } else {
+            for set in sets {
+                apply_set(&mut value, set).map_err(|problem| Error::Invalid {
+                    source_name: source_name.clone(),
+                    problems: vec![format!("  --set {set}: {problem}")],
+                })?;
+            }
+            format!("{source_name} with --set {}", sets.join(" --set "))
+        };
+        let profile = Self::from_value(value, &source_name)?;
+        Ok(match folder {
+            Some(folder) => profile.resolved_against(&folder),
+            None => profile,
+        })
     }
 
     /// Parses and validates YAML text; `source_name` names it in errors.
     pub fn parse(text: &str, source_name: &str) -> Result<Self, Error> {
-        let yaml = |message: String| Error::Yaml { source_name: source_name.to_owned(), message };
-        let value: serde_json::Value =
-            serde_yaml::from_str(text).map_err(|e| yaml(e.to_string()))?;
-        let schema: serde_json::Value =
-            serde_json::from_str(SCHEMA).expect("the profile schema is JSON");
-        let validator =
-            jsonschema::validator_for(&schema).expect("the profile schema is a valid schema");
-        let mut problems: Vec<String> = validator
+        let value: serde_json::Value = serde_yaml::from_str(text).map_err(|e| Error::Yaml {
+            source_name: source_name.to_owned(),
+            message: e.to_string(),
+        })?;
+        Self::from_value(value, source_name)
+    }
+
+    /// Validates a profile document against the schema, then reads it.
+    fn from_value(value: serde_json::Value, source_name: &str) -> Result<Self, Error> {
+        let mut problems: Vec<String> = schema()
             .iter_errors(&value)
             .map(|e| {
                 let at = e.instance_path().to_string();
@@ -241,7 +384,22 @@ impl Profile {
             problems.sort();
             return Err(Error::Invalid { source_name: source_name.to_owned(), problems });
         }
-        let doc: Document = serde_json::from_value(value).map_err(|e| yaml(e.to_string()))?;
+        let doc: Document = serde_json::from_value(value).map_err(|e| Error::Yaml {
+            source_name: source_name.to_owned(),
+            message: e.to_string(),
+        })?;
+        let prefix = doc.route_prefix.unwrap_or_default();
+        let table = match doc.routes {
+            Some(table) => table,
+            None => default_routes(),
+        };
+        let routes = Route::ALL
+            .into_iter()
+            .filter_map(|route| {
+                let path = table.get(route.key())?.as_deref()?;
+                Some((route, format!("{prefix}{path}")))
+            })
+            .collect();
         Ok(Self {
             name: doc.name,
             include: doc.include,
@@ -249,8 +407,35 @@ impl Profile {
             readiness_path: doc.readiness_path.unwrap_or_else(|| "/health/ready".into()),
             snapshots: doc.snapshots,
             manifests: doc.manifests,
+            model: doc.model,
+            routes,
             thresholds: doc.thresholds.over(&Thresholds::default()),
         })
+    }
+
+    /// Where the target serves `route`, with the profile's model in place of
+    /// `{model}`; `Err` is the not-applicable outcome that names what is missing.
+    pub fn route(&self, route: Route) -> Result<String, crate::check::Outcome> {
+        let na =
+            |why: String| crate::check::Outcome::NotApplicable(format!("not applicable: {why}"));
+        let path = self.routes.get(&route).ok_or_else(|| {
+            na(format!("profile `{}` names no `{}` route", self.name, route.key()))
+        })?;
+        if !path.contains("{model}") {
+            return Ok(path.clone());
+        }
+        let model = self.model.as_deref().ok_or_else(|| {
+            na(format!(
+                "the `{}` route {path} needs the model's name: set `model` in the profile or pass --set model=NAME",
+                route.key()
+            ))
+        })?;
+        Ok(path.replace("{model}", model))
+    }
+
+    /// `base` joined with where the target serves `route`.
+    pub fn url(&self, base: &str, route: Route) -> Result<String, crate::check::Outcome> {
+        Ok(format!("{base}{}", self.route(route)?))
     }
 
     /// This profile with relative snapshot and manifest paths made relative to `base`.
@@ -271,6 +456,72 @@ impl Profile {
         (self.include.is_empty() || self.include.iter().any(matches))
             && !self.exclude.iter().any(matches)
     }
+}
+
+/// The profile schema, compiled once.
+fn schema() -> &'static jsonschema::Validator {
+    static VALIDATOR: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        let schema: serde_json::Value =
+            serde_json::from_str(SCHEMA).expect("the profile schema is JSON");
+        jsonschema::validator_for(&schema).expect("the profile schema is a valid schema")
+    })
+}
+
+/// The reference profile's route table: the routes of a profile that names none.
+fn default_routes() -> BTreeMap<String, Option<String>> {
+    static ROUTES: std::sync::OnceLock<BTreeMap<String, Option<String>>> =
+        std::sync::OnceLock::new();
+    ROUTES
+        .get_or_init(|| {
+            let (_, text) = BUILT_IN.iter().find(|(n, _)| *n == "reference").expect("built in");
+            let doc: serde_json::Value = serde_yaml::from_str(text).expect("reference.yaml parses");
+            serde_json::from_value(doc["routes"].clone()).expect("reference.yaml names its routes")
+        })
+        .clone()
+}
+
+/// Applies one `KEY=VALUE` (`--set`) to a profile document. The key is a dotted
+/// path of object fields; the value is text where the schema wants a string
+/// there, YAML otherwise (`thresholds.load_concurrency=4` is a number).
+fn apply_set(doc: &mut serde_json::Value, set: &str) -> Result<(), String> {
+    let (key, raw) = set.split_once('=').ok_or("expected KEY=VALUE")?;
+    let path: Vec<&str> = key.split('.').collect();
+    if key.is_empty() || path.iter().any(|p| p.is_empty()) {
+        return Err(format!("`{key}` is not a dotted field path"));
+    }
+    let full: serde_json::Value = serde_json::from_str(SCHEMA).expect("the profile schema is JSON");
+    let mut at = &full;
+    for part in &path {
+        at = at
+            .get("properties")
+            .and_then(|p| p.get(*part))
+            .ok_or_else(|| format!("the profile has no field `{key}`"))?;
+    }
+    let wants_text = at.get("$ref").is_some()
+        || at["type"] == "string"
+        || at["type"].as_array().is_some_and(|t| t.iter().any(|t| t == "string"));
+    let value = if wants_text {
+        serde_json::Value::String(raw.to_owned())
+    } else {
+        serde_yaml::from_str(raw).map_err(|e| format!("not a YAML value: {e}"))?
+    };
+    let (last, parents) = path.split_last().expect("not empty");
+    let mut node = doc;
+    for part in parents {
+        if !node.is_object() {
+            return Err(format!("`{part}` is not an object in the profile"));
+        }
+        node = node
+            .as_object_mut()
+            .expect("an object")
+            .entry(part.to_string())
+            .or_insert_with(|| serde_json::json!({}));
+    }
+    node.as_object_mut()
+        .ok_or_else(|| format!("the field above `{last}` is not an object"))?
+        .insert((*last).to_owned(), value);
+    Ok(())
 }
 
 /// Megabytes (10^6 bytes) as bytes.
@@ -301,6 +552,7 @@ mod tests {
         assert_eq!(reference.thresholds.drain_flip, Duration::from_secs(1));
         let openai = Profile::built_in("openai-compatible").unwrap();
         assert_eq!(openai.readiness_path, "/health");
+        assert!(openai.route(Route::Embed).is_err(), "openai-compatible serves no TEI route");
         let ids: Vec<&str> = crate::checks::catalog()
             .into_iter()
             .filter(|c| openai.selects(c.id))
@@ -368,6 +620,88 @@ mod tests {
             }
         }
         assert!(matches!(Profile::parse("name: [unclosed", "t"), Err(Error::Yaml { .. })));
+    }
+
+    #[test]
+    fn set_overrides_fields_and_is_held_to_the_schema() {
+        let p = Profile::load_with(
+            "openai-compatible",
+            &[
+                "model=BAAI/bge-small-en-v1.5".into(),
+                "thresholds.load_concurrency=2".into(),
+                "thresholds.load_p99=750ms".into(),
+                "routes.models=/api/models".into(),
+                "readiness_path=/ready".into(),
+            ],
+        )
+        .unwrap();
+        assert_eq!(p.model.as_deref(), Some("BAAI/bge-small-en-v1.5"));
+        assert_eq!(p.thresholds.load_concurrency, 2);
+        assert_eq!(p.thresholds.load_p99, Duration::from_millis(750));
+        assert_eq!(p.route(Route::Models).unwrap(), "/api/models");
+        assert_eq!(p.route(Route::Embeddings).unwrap(), "/v1/embeddings");
+        assert_eq!(p.readiness_path, "/ready");
+        let refused = [
+            ("thresholds.load_concurrency=many", "/thresholds/load_concurrency"),
+            ("readiness_path=ready", "/readiness_path"),
+            ("warp=9", "no field `warp`"),
+            ("model", "expected KEY=VALUE"),
+            ("routes.nowhere=/x", "no field `routes.nowhere`"),
+        ];
+        for (set, says) in refused {
+            match Profile::load_with("openai-compatible", &[set.to_owned()]) {
+                Err(Error::Invalid { problems, source_name }) => {
+                    assert!(problems.join("\n").contains(says), "--set {set}: {problems:?}");
+                    assert!(
+                        source_name.contains("openai-compatible"),
+                        "{source_name} names the profile"
+                    );
+                }
+                other => panic!("--set {set} should be refused, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn routes_carry_the_prefix_and_the_model_or_say_what_is_missing() {
+        let text = "name: v2\nroute_prefix: /api\nroutes:\n  v2_infer: /v2/models/{model}/infer\n  models: /v1/models\n";
+        let p = Profile::parse(text, "t").unwrap();
+        assert_eq!(p.route(Route::Models).unwrap(), "/api/v1/models");
+        match p.route(Route::V2Infer) {
+            Err(crate::check::Outcome::NotApplicable(why)) => {
+                assert!(why.contains("--set model=NAME"), "{why}")
+            }
+            other => panic!("{other:?}"),
+        }
+        match p.route(Route::Embeddings) {
+            Err(crate::check::Outcome::NotApplicable(why)) => {
+                assert!(why.contains("profile `v2` names no `embeddings` route"), "{why}")
+            }
+            other => panic!("{other:?}"),
+        }
+        let p = Profile { model: Some("m".into()), ..p };
+        assert_eq!(p.route(Route::V2Infer).unwrap(), "/api/v2/models/m/infer");
+        // No `routes` at all: the reference service's table.
+        let p = Profile::parse("name: old\n", "t").unwrap();
+        assert_eq!(p.route(Route::Embed).unwrap(), "/embed");
+    }
+
+    #[test]
+    fn every_route_is_in_the_schema_and_the_schema_knows_no_other() {
+        let schema: serde_json::Value = serde_json::from_str(SCHEMA).unwrap();
+        let mut known: Vec<&str> = schema["properties"]["routes"]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut ours: Vec<&str> = Route::ALL.iter().map(|r| r.key()).collect();
+        known.sort_unstable();
+        ours.sort_unstable();
+        assert_eq!(known, ours);
+        for route in Route::ALL {
+            assert_eq!(serde_json::to_value(route).unwrap(), route.key());
+        }
     }
 
     #[test]

@@ -47,8 +47,11 @@ pub fn json(target: &str, records: &Records) -> String {
 pub fn json_value(target: &str, records: &Records) -> serde_json::Value {
     let all = sorted(records);
     let count = |g: Gate| all.iter().filter(|r| gate(r) == g).count();
+    let verified = count(Gate::Passed) + count(Gate::Failed) + count(Gate::Warned);
     serde_json::json!({
         "target": target,
+        // A run in which nothing passed or failed verified nothing: no data, not a pass.
+        "verified_nothing": verified == 0,
         "summary": {
             "passed": count(Gate::Passed),
             "failed": count(Gate::Failed),
@@ -101,6 +104,9 @@ pub fn markdown(target: &str, records: &Records) -> String {
         count(Gate::Warned),
         count(Gate::NotApplicable)
     );
+    if count(Gate::Passed) + count(Gate::Failed) + count(Gate::Warned) == 0 {
+        out.push_str("**No data: this run verified nothing.** No check passed or failed.\n\n");
+    }
     out.push_str("| check | level | outcome | detail |\n| --- | --- | --- | --- |\n");
     for r in &all {
         let outcome = match gate(r) {
@@ -164,6 +170,15 @@ mod tests {
         assert!(md.contains("1 passed, 1 failed, 1 SHOULD failed, 1 not applicable"), "{md}");
         assert!(md.contains("| `probe.d` | SHOULD | ⚠️ SHOULD failed | slow \\| very |"), "{md}");
         assert_eq!(md.lines().filter(|l| l.starts_with("| `")).count(), 4);
+    }
+
+    #[test]
+    fn a_run_that_verified_nothing_says_no_data() {
+        let empty: Records = Arc::new(Mutex::new(Vec::new()));
+        assert!(markdown("process", &empty).contains("No data: this run verified nothing"));
+        assert_eq!(json_value("process", &empty)["verified_nothing"], true);
+        assert_eq!(json_value("process", &records())["verified_nothing"], false);
+        assert!(!markdown("process", &records()).contains("No data"));
     }
 
     #[test]

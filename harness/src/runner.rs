@@ -74,6 +74,61 @@ pub fn trials(
     trials
 }
 
+/// What a run verified: the gate's last word after the trials.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    /// Checks that ran, whatever their outcome.
+    pub ran: usize,
+    /// Checks that passed or failed: the ones that verified something.
+    pub verified: usize,
+    /// MUST checks that could not run, with their reasons, sorted by id.
+    pub must_not_applicable: Vec<(&'static str, String)>,
+}
+
+impl Verdict {
+    /// Reads the records of a finished run.
+    pub fn of(records: &Records) -> Self {
+        let all = records.lock().expect("records lock");
+        let verified = all.iter().filter(|r| r.outcome != OutcomeKind::NotApplicable).count();
+        let mut must_not_applicable: Vec<(&'static str, String)> = all
+            .iter()
+            .filter(|r| r.outcome == OutcomeKind::NotApplicable && r.level == Level::Must)
+            .map(|r| (r.id, r.detail.clone()))
+            .collect();
+        must_not_applicable.sort();
+        Self { ran: all.len(), verified, must_not_applicable }
+    }
+
+    /// Whether nothing passed or failed: every check not applicable, or none selected.
+    pub fn verified_nothing(&self) -> bool {
+        self.verified == 0
+    }
+
+    /// The lines printed after the trials: each MUST check that did not run and
+    /// why, then `verified nothing` when nothing was.
+    pub fn summary(&self) -> String {
+        let ran = self.ran;
+        let mut out = String::new();
+        if !self.must_not_applicable.is_empty() {
+            out.push_str(&format!(
+                "{} MUST check(s) not applicable:\n",
+                self.must_not_applicable.len()
+            ));
+            for (id, why) in &self.must_not_applicable {
+                out.push_str(&format!("  {id}: {}\n", why.lines().next().unwrap_or_default()));
+            }
+        }
+        if self.verified_nothing() {
+            out.push_str(&if ran == 0 {
+                "verified nothing: no check was selected (does the filter match any id? `gauntlet list` shows them)\n".to_owned()
+            } else {
+                format!("verified nothing: none of the {ran} check(s) run passed or failed\n")
+            });
+        }
+        out
+    }
+}
+
 /// Taken for reading by every check and for writing by exclusive ones, across
 /// all targets of the process: a burst on one target must not share the CPU with
 /// checks on another.
@@ -148,6 +203,39 @@ mod tests {
         }
         ACTIVE.fetch_sub(1, Ordering::SeqCst);
         Outcome::Pass(String::new())
+    }
+
+    fn records_of(outcomes: &[(&'static str, Level, OutcomeKind)]) -> Records {
+        let all = outcomes
+            .iter()
+            .map(|(id, level, outcome)| Record {
+                id,
+                family: Family::Probe,
+                level: *level,
+                outcome: *outcome,
+                detail: format!("not applicable: {id} has no target\nsecond line"),
+                seconds: 0.0,
+            })
+            .collect();
+        Arc::new(Mutex::new(all))
+    }
+
+    #[test]
+    fn a_run_of_only_not_applicable_checks_verified_nothing() {
+        let none = Verdict::of(&records_of(&[]));
+        assert!(none.verified_nothing());
+        assert!(none.summary().contains("no check was selected"), "{}", none.summary());
+        let na = Verdict::of(&records_of(&[
+            ("probe.b", Level::Must, OutcomeKind::NotApplicable),
+            ("probe.a", Level::Should, OutcomeKind::NotApplicable),
+        ]));
+        assert!(na.verified_nothing());
+        let text = na.summary();
+        assert!(text.contains("1 MUST check(s) not applicable:\n  probe.b: not applicable: probe.b has no target\n"), "{text}");
+        assert!(!text.contains("probe.a"), "SHOULD checks are not listed: {text}");
+        assert!(text.ends_with("verified nothing: none of the 2 check(s) run passed or failed\n"));
+        let failed = Verdict::of(&records_of(&[("probe.c", Level::Must, OutcomeKind::Fail)]));
+        assert!(!failed.verified_nothing() && failed.summary().is_empty());
     }
 
     #[test]

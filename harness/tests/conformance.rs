@@ -4,6 +4,10 @@
 //! conformance [-- FILTER]`. In CI (`CI=true`) an unreachable engine fails the
 //! run instead of leaving the container target out.
 //!
+//! Like `gauntlet run`, a run in which no check passed or failed (every one not
+//! applicable, or a filter that matched none) fails: it verified nothing.
+//! `GAUNTLET_ALLOW_EMPTY=1` accepts that, as `--allow-empty` does.
+//!
 //! With `GAUNTLET_KUBE=<context>` (`current` for the current one) the kube target
 //! runs too: the profile's manifests deployed with `GAUNTLET_KUBE_IMAGE` (default
 //! `gauntlet-service:dev`), as `cargo xtask kind` does. Without it the kube target
@@ -57,7 +61,19 @@ fn main() -> ExitCode {
         .flat_map(|target| runner::trials(target, &checks::catalog(), &profile, &records))
         .collect();
     assert!(!trials.is_empty(), "the catalog is empty");
+    let listing = args.list;
     let code = libtest_mimic::run(&args, trials).exit_code();
     gauntlet::run::settle();
+    let verdict = runner::Verdict::of(&records);
+    if listing {
+        return code;
+    }
+    eprint!("{}", verdict.summary());
+    if verdict.verified_nothing() && std::env::var_os("GAUNTLET_ALLOW_EMPTY").is_none() {
+        eprintln!(
+            "conformance: exit 1 because the run verified nothing (GAUNTLET_ALLOW_EMPTY=1 accepts that)"
+        );
+        return ExitCode::FAILURE;
+    }
     code
 }

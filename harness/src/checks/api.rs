@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::check;
 use crate::check::{Check, Outcome};
 use crate::http::{client, clip, get_json, post_json};
-use crate::profile::Profile;
+use crate::profile::{Profile, Route};
 use crate::target::Http;
 use crate::verdict::Failure;
 
@@ -113,8 +113,12 @@ fn expect_valid(
     validate(schema, body).map_err(|e| Failure(format!("{what} breaks its schema: {e}")))
 }
 
-fn openai_schema(http: Http<'_>, _: &Profile) -> Outcome {
-    let url = format!("{}/v1/embeddings", http.base_url());
+fn openai_schema(http: Http<'_>, profile: &Profile) -> Outcome {
+    let url = match profile.url(http.base_url(), Route::Embeddings) {
+        Ok(url) => url,
+        Err(na) => return na,
+    };
+    let path = profile.route(Route::Embeddings).unwrap_or_default();
     let requests = [
         json!({"input": "One sentence."}),
         json!({"input": ["Two", "sentences."]}),
@@ -122,13 +126,7 @@ fn openai_schema(http: Http<'_>, _: &Profile) -> Outcome {
     ];
     for request in &requests {
         let result = post_json(&url, request).map_err(Failure::from).and_then(|(status, body)| {
-            expect_valid(
-                &format!("POST /v1/embeddings {request}"),
-                OPENAI_RESPONSE,
-                status,
-                &body,
-                200,
-            )
+            expect_valid(&format!("POST {path} {request}"), OPENAI_RESPONSE, status, &body, 200)
         });
         if let Err(e) = result {
             return Outcome::Fail(e.to_string());
@@ -137,19 +135,26 @@ fn openai_schema(http: Http<'_>, _: &Profile) -> Outcome {
     Outcome::Pass(format!("{} requests answered per the schema", requests.len()))
 }
 
-fn tei_schema(http: Http<'_>, _: &Profile) -> Outcome {
-    let url = format!("{}/embed", http.base_url());
-    match post_json(&url, &json!({"inputs": ["One", "two"]}))
-        .map_err(Failure::from)
-        .and_then(|(status, body)| expect_valid("POST /embed", TEI_RESPONSE, status, &body, 200))
-    {
-        Ok(()) => Outcome::Pass("POST /embed answered per the schema".into()),
+fn tei_schema(http: Http<'_>, profile: &Profile) -> Outcome {
+    let path = match profile.route(Route::Embed) {
+        Ok(path) => path,
+        Err(na) => return na,
+    };
+    let url = format!("{}{path}", http.base_url());
+    match post_json(&url, &json!({"inputs": ["One", "two"]})).map_err(Failure::from).and_then(
+        |(status, body)| expect_valid(&format!("POST {path}"), TEI_RESPONSE, status, &body, 200),
+    ) {
+        Ok(()) => Outcome::Pass(format!("POST {path} answered per the schema")),
         Err(e) => Outcome::Fail(e.to_string()),
     }
 }
 
 fn health_schema(http: Http<'_>, profile: &Profile) -> Outcome {
-    let paths = ["/health/startup", profile.readiness_path.as_str(), "/health/live"];
+    let (startup, live) = match (profile.route(Route::Startup), profile.route(Route::Liveness)) {
+        (Ok(startup), Ok(live)) => (startup, live),
+        (Err(na), _) | (_, Err(na)) => return na,
+    };
+    let paths = [startup.as_str(), profile.readiness_path.as_str(), live.as_str()];
     for path in paths {
         let result =
             get_json(&format!("{}{path}", http.base_url())).map_err(Failure::from).and_then(
@@ -168,65 +173,82 @@ pub(super) struct BadRequest {
     pub what: &'static str,
     /// `GET` or `POST`.
     pub method: &'static str,
-    /// The path.
-    pub path: &'static str,
+    /// Where it goes: a route of the profile, or `None` for a path no server serves.
+    pub route: Option<Route>,
     /// The raw JSON body sent, if any.
     pub body: Option<&'static str>,
 }
 
 impl BadRequest {
+    /// The path it goes to under `profile`; `Err` when the profile does not serve its route.
+    pub fn path(&self, profile: &Profile) -> Result<String, Outcome> {
+        match self.route {
+            Some(route) => profile.route(route),
+            None => Ok(UNKNOWN_ROUTE.to_owned()),
+        }
+    }
+
     /// `what: METHOD path body`, for reports and snapshots.
-    pub fn describe(&self) -> String {
+    pub fn describe(&self, path: &str) -> String {
         match self.body {
-            Some(body) => format!("{}: {} {} {body}", self.what, self.method, self.path),
-            None => format!("{}: {} {}", self.what, self.method, self.path),
+            Some(body) => format!("{}: {} {path} {body}", self.what, self.method),
+            None => format!("{}: {} {path}", self.what, self.method),
         }
     }
 }
+
+/// A path no server serves.
+const UNKNOWN_ROUTE: &str = "/no/such/route";
 
 /// The bad requests `api.errors.schema` and `snapshot.errors` send.
 pub(super) const BAD_REQUESTS: &[BadRequest] = &[
     BadRequest {
         what: "malformed JSON",
         method: "POST",
-        path: "/v1/embeddings",
+        route: Some(Route::Embeddings),
         body: Some("{\"input\": "),
     },
     BadRequest {
         what: "a number as input",
         method: "POST",
-        path: "/v1/embeddings",
+        route: Some(Route::Embeddings),
         body: Some("{\"input\": 42}"),
     },
     BadRequest {
         what: "no input field",
         method: "POST",
-        path: "/v1/embeddings",
+        route: Some(Route::Embeddings),
         body: Some("{\"inputs\": \"hello\"}"),
     },
     BadRequest {
         what: "an unknown encoding",
         method: "POST",
-        path: "/v1/embeddings",
+        route: Some(Route::Embeddings),
         body: Some("{\"input\": \"hello\", \"encoding_format\": \"int4\"}"),
     },
     BadRequest {
         what: "an empty input",
         method: "POST",
-        path: "/embed",
+        route: Some(Route::Embed),
         body: Some("{\"inputs\": \"\"}"),
     },
-    BadRequest { what: "an unknown route", method: "GET", path: "/no/such/route", body: None },
-    BadRequest { what: "a wrong method", method: "GET", path: "/v1/embeddings", body: None },
+    BadRequest { what: "an unknown route", method: "GET", route: None, body: None },
+    BadRequest {
+        what: "a wrong method",
+        method: "GET",
+        route: Some(Route::Embeddings),
+        body: None,
+    },
 ];
 
-/// Sends `bad` to `base`; returns the status and the body text.
+/// Sends `bad` to `base{path}`; returns the status and the body text.
 pub(super) fn send_bad_request(
     http: &reqwest::blocking::Client,
     base: &str,
+    path: &str,
     bad: &BadRequest,
 ) -> Result<(u16, String), Failure> {
-    let url = format!("{base}{}", bad.path);
+    let url = format!("{base}{path}");
     let request = match bad.method {
         "POST" => http.post(&url),
         _ => http.get(&url),
@@ -241,11 +263,15 @@ pub(super) fn send_bad_request(
     Ok((status, text))
 }
 
-fn errors_schema(http: Http<'_>, _: &Profile) -> Outcome {
+fn errors_schema(http: Http<'_>, profile: &Profile) -> Outcome {
     let agent = client();
     for bad in BAD_REQUESTS {
         let what = bad.what;
-        let (status, text) = match send_bad_request(&agent, http.base_url(), bad) {
+        let path = match bad.path(profile) {
+            Ok(path) => path,
+            Err(na) => return na,
+        };
+        let (status, text) = match send_bad_request(&agent, http.base_url(), &path, bad) {
             Ok(answer) => answer,
             Err(e) => return Outcome::Fail(e.to_string()),
         };
@@ -276,18 +302,26 @@ fn errors_schema(http: Http<'_>, _: &Profile) -> Outcome {
     ))
 }
 
-fn info_schema(http: Http<'_>, _: &Profile) -> Outcome {
-    match get_json(&format!("{}/info", http.base_url()))
+fn info_schema(http: Http<'_>, profile: &Profile) -> Outcome {
+    let path = match profile.route(Route::Info) {
+        Ok(path) => path,
+        Err(na) => return na,
+    };
+    match get_json(&format!("{}{path}", http.base_url()))
         .map_err(Failure::from)
-        .and_then(|(status, body)| expect_valid("GET /info", INFO, status, &body, 200))
+        .and_then(|(status, body)| expect_valid(&format!("GET {path}"), INFO, status, &body, 200))
     {
-        Ok(()) => Outcome::Pass("GET /info answered per the schema".into()),
+        Ok(()) => Outcome::Pass(format!("GET {path} answered per the schema")),
         Err(e) => Outcome::Fail(e.to_string()),
     }
 }
 
-fn metrics_series(http: Http<'_>, _: &Profile) -> Outcome {
-    let response = match client().get(format!("{}/metrics", http.base_url())).send() {
+fn metrics_series(http: Http<'_>, profile: &Profile) -> Outcome {
+    let url = match profile.url(http.base_url(), Route::Metrics) {
+        Ok(url) => url,
+        Err(na) => return na,
+    };
+    let response = match client().get(url).send() {
         Ok(r) => r,
         Err(e) => return Outcome::Fail(format!("GET /metrics: {e}")),
     };
@@ -347,9 +381,13 @@ pub fn parse_prometheus(text: &str) -> Result<Vec<String>, Failure> {
     Ok(names)
 }
 
-fn openapi_matches(http: Http<'_>, _: &Profile) -> Outcome {
+fn openapi_matches(http: Http<'_>, profile: &Profile) -> Outcome {
+    let url = match profile.url(http.base_url(), Route::Openapi) {
+        Ok(url) => url,
+        Err(na) => return na,
+    };
     let committed: Value = serde_json::from_str(OPENAPI).expect("schemas/openapi.json is JSON");
-    match get_json(&format!("{}/openapi.json", http.base_url())) {
+    match get_json(&url) {
         Ok((200, served)) if served == committed => {
             Outcome::Pass("served /openapi.json equals schemas/openapi.json".into())
         }

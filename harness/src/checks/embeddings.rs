@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use crate::check;
 use crate::check::{Check, Outcome};
 use crate::http::{get_json, post_json};
-use crate::profile::Profile;
+use crate::profile::{Profile, Route};
 use crate::target::Http;
 use crate::verdict::Failure;
 
@@ -53,12 +53,22 @@ const SENTENCES: [&str; 3] = [
     "Kubernetes restarts failed pods.",
 ];
 
-/// Embeds `inputs` through `/v1/embeddings`; `Err` is the failure message.
-fn embed(http: Http<'_>, inputs: &[&str]) -> Result<Vec<Vec<f64>>, Failure> {
-    let url = format!("{}/v1/embeddings", http.base_url());
+/// Embeds `inputs` through the profile's OpenAI embeddings route; `Err` is
+/// the outcome: a failure, or not applicable when the profile has no such route.
+pub(super) fn embed(
+    http: Http<'_>,
+    profile: &Profile,
+    inputs: &[&str],
+) -> Result<Vec<Vec<f64>>, Outcome> {
+    let path = profile.route(Route::Embeddings)?;
+    embed_at(http, &path, inputs).map_err(|e| Outcome::Fail(e.to_string()))
+}
+
+fn embed_at(http: Http<'_>, path: &str, inputs: &[&str]) -> Result<Vec<Vec<f64>>, Failure> {
+    let url = format!("{}{path}", http.base_url());
     let (status, body) = post_json(&url, &json!({ "input": inputs }))?;
     if status != 200 {
-        return Err(format!("/v1/embeddings answered {status}: {body}").into());
+        return Err(format!("{path} answered {status}: {body}").into());
     }
     let data = body["data"].as_array().ok_or_else(|| format!("no `data` array in {body}"))?;
     if data.len() != inputs.len() {
@@ -75,18 +85,18 @@ fn embed(http: Http<'_>, inputs: &[&str]) -> Result<Vec<Vec<f64>>, Failure> {
         .collect()
 }
 
-fn norm(v: &[f64]) -> f64 {
+pub(super) fn norm(v: &[f64]) -> f64 {
     v.iter().map(|x| x * x).sum::<f64>().sqrt()
 }
 
-fn cosine(a: &[f64], b: &[f64]) -> f64 {
+pub(super) fn cosine(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>() / (norm(a) * norm(b))
 }
 
-fn unit_norm(http: Http<'_>, _: &Profile) -> Outcome {
-    let vectors = match embed(http, &SENTENCES) {
+fn unit_norm(http: Http<'_>, profile: &Profile) -> Outcome {
+    let vectors = match embed(http, profile, &SENTENCES) {
         Ok(v) => v,
-        Err(e) => return Outcome::Fail(e.to_string()),
+        Err(outcome) => return outcome,
     };
     let norms: Vec<f64> = vectors.iter().map(|v| norm(v)).collect();
     match norms.iter().position(|n| (n - 1.0).abs() > 1e-4) {
@@ -95,11 +105,12 @@ fn unit_norm(http: Http<'_>, _: &Profile) -> Outcome {
     }
 }
 
-fn determinism(http: Http<'_>, _: &Profile) -> Outcome {
-    let (a, b) = match (embed(http, &SENTENCES[..1]), embed(http, &SENTENCES[..1])) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => return Outcome::Fail(e.to_string()),
-    };
+fn determinism(http: Http<'_>, profile: &Profile) -> Outcome {
+    let (a, b) =
+        match (embed(http, profile, &SENTENCES[..1]), embed(http, profile, &SENTENCES[..1])) {
+            (Ok(a), Ok(b)) => (a, b),
+            (Err(outcome), _) | (_, Err(outcome)) => return outcome,
+        };
     let c = cosine(&a[0], &b[0]);
     if c.is_finite() && c >= 0.9999 {
         Outcome::Pass(format!("cosine {c:.7} between two calls"))
@@ -110,16 +121,16 @@ fn determinism(http: Http<'_>, _: &Profile) -> Outcome {
     }
 }
 
-fn batch_invariance(http: Http<'_>, _: &Profile) -> Outcome {
-    let batch = match embed(http, &SENTENCES) {
+fn batch_invariance(http: Http<'_>, profile: &Profile) -> Outcome {
+    let batch = match embed(http, profile, &SENTENCES) {
         Ok(v) => v,
-        Err(e) => return Outcome::Fail(e.to_string()),
+        Err(outcome) => return outcome,
     };
     let mut worst = f64::INFINITY;
     for (sentence, in_batch) in SENTENCES.iter().zip(&batch) {
-        let alone = match embed(http, &[sentence]) {
+        let alone = match embed(http, profile, &[sentence]) {
             Ok(v) => v,
-            Err(e) => return Outcome::Fail(e.to_string()),
+            Err(outcome) => return outcome,
         };
         let c = cosine(&alone[0], in_batch);
         if c.is_nan() || c < 0.9999 {
@@ -133,15 +144,15 @@ fn batch_invariance(http: Http<'_>, _: &Profile) -> Outcome {
     Outcome::Pass(format!("lowest cosine alone vs batched {worst:.7}"))
 }
 
-fn semantic(http: Http<'_>, _: &Profile) -> Outcome {
+fn semantic(http: Http<'_>, profile: &Profile) -> Outcome {
     let pair = [
         "A man is playing a guitar.",
         "A man plays the guitar.",
         "The stock market fell sharply today.",
     ];
-    let v = match embed(http, &pair) {
+    let v = match embed(http, profile, &pair) {
         Ok(v) => v,
-        Err(e) => return Outcome::Fail(e.to_string()),
+        Err(outcome) => return outcome,
     };
     let (close, far) = (cosine(&v[0], &v[1]), cosine(&v[0], &v[2]));
     // Real sentence encoders put this pair near 0.7 to 0.8 and the unrelated one near 0;
@@ -155,25 +166,34 @@ fn semantic(http: Http<'_>, _: &Profile) -> Outcome {
     }
 }
 
-fn dimension(http: Http<'_>, _: &Profile) -> Outcome {
-    let info = match get_json(&format!("{}/info", http.base_url())) {
+fn dimension(http: Http<'_>, profile: &Profile) -> Outcome {
+    let info_path = match profile.route(Route::Info) {
+        Ok(path) => path,
+        Err(na) => return na,
+    };
+    let info = match get_json(&format!("{}{info_path}", http.base_url())) {
         Ok((200, info)) => info,
         Ok((status, _)) => {
-            return Outcome::NotApplicable(format!("not applicable: GET /info answered {status}"));
+            return Outcome::NotApplicable(format!(
+                "not applicable: GET {info_path} answered {status}"
+            ));
         }
         Err(e) => return Outcome::NotApplicable(format!("not applicable: {e}")),
     };
     let Some(want) = info["dimension"].as_u64() else {
-        return Outcome::NotApplicable("not applicable: GET /info reports no `dimension`".into());
+        return Outcome::NotApplicable(format!(
+            "not applicable: GET {info_path} reports no `dimension`"
+        ));
     };
-    let vectors = match embed(http, &SENTENCES) {
+    let vectors = match embed(http, profile, &SENTENCES) {
         Ok(v) => v,
-        Err(e) => return Outcome::Fail(e.to_string()),
+        Err(outcome) => return outcome,
     };
     match vectors.iter().find(|v| v.len() as u64 != want) {
-        Some(v) => {
-            Outcome::Fail(format!("a vector has {} dimensions but /info reports {want}", v.len()))
-        }
+        Some(v) => Outcome::Fail(format!(
+            "a vector has {} dimensions but {info_path} reports {want}",
+            v.len()
+        )),
         None => Outcome::Pass(format!("{} vectors of {want} dimensions", vectors.len())),
     }
 }

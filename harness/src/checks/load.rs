@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::check;
 use crate::check::{Check, Outcome};
-use crate::profile::{Profile, Thresholds};
+use crate::profile::{Profile, Route, Thresholds};
 use crate::target::Http;
 
 pub(super) const CHECKS: &[Check] = &[
@@ -21,7 +21,11 @@ pub(super) const CHECKS: &[Check] = &[
         description: "a burst of concurrent requests meets the profile's throughput, p99 and error-rate limits",
         exclusive: true,
         run: |profile, http: Http| {
-            let burst = burst(http, &profile.thresholds, None);
+            let embeddings = match profile.route(Route::Embeddings) {
+                Ok(path) => path,
+                Err(na) => return na,
+            };
+            let burst = burst(http, &embeddings, &profile.thresholds, None);
             judge_burst(&burst, &profile.thresholds)
         },
     },
@@ -53,18 +57,19 @@ pub struct Burst {
 }
 
 impl Burst {
-    fn percentile(&self, q: f64) -> Duration {
+    /// The `q` quantile of the successful latencies; `None` when none succeeded.
+    fn percentile(&self, q: f64) -> Option<Duration> {
         let mut sorted = self.ok.clone();
         sorted.sort();
         if sorted.is_empty() {
-            return Duration::ZERO;
+            return None;
         }
-        sorted[((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1]
+        Some(sorted[((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1])
     }
 }
 
-/// Runs the burst; with `live_path`, also polls liveness every 100 ms throughout.
-fn burst(http: Http<'_>, limits: &Thresholds, live_path: Option<&str>) -> Burst {
+/// Runs the burst at `embeddings`; with `live_path`, also polls liveness every 100 ms throughout.
+fn burst(http: Http<'_>, embeddings: &str, limits: &Thresholds, live_path: Option<&str>) -> Burst {
     let base = http.base_url().to_owned();
     let deadline = Instant::now() + limits.load_duration;
     let started = Instant::now();
@@ -87,7 +92,7 @@ fn burst(http: Http<'_>, limits: &Thresholds, live_path: Option<&str>) -> Burst 
     });
     let workers: Vec<_> = (0..limits.load_concurrency)
         .map(|c| {
-            let url = format!("{base}/v1/embeddings");
+            let url = format!("{base}{embeddings}");
             std::thread::spawn(move || {
                 let client = crate::http::client();
                 let body = json!({ "input": format!("Load burst sentence number {c}, sent again and again.") });
@@ -140,10 +145,17 @@ pub fn judge_burst(b: &Burst, limits: &Thresholds) -> Outcome {
     }
     let error_rate = b.errors as f64 / sent as f64;
     let throughput = b.ok.len() as f64 / b.elapsed.as_secs_f64().max(1e-9);
+    // With no successful request there is no latency: "no data", never 0.
+    let shown =
+        |d: Option<Duration>| d.map_or_else(|| "no data".to_owned(), |d| format!("{d:.1?}"));
     let (p50, p99) = (b.percentile(0.50), b.percentile(0.99));
     let summary = format!(
-        "{sent} requests in {:.1?}: {throughput:.1} ok/s, p50 {p50:.1?}, p99 {p99:.1?}, error rate {:.3}, {} throttled (429)",
-        b.elapsed, error_rate, b.throttled
+        "{sent} requests in {:.1?}: {throughput:.1} ok/s, p50 {}, p99 {}, error rate {:.3}, {} throttled (429)",
+        b.elapsed,
+        shown(p50),
+        shown(p99),
+        error_rate,
+        b.throttled
     );
     let mut problems = Vec::new();
     if error_rate > limits.load_max_error_rate {
@@ -153,8 +165,12 @@ pub fn judge_burst(b: &Burst, limits: &Thresholds) -> Outcome {
             b.first_error.as_deref().unwrap_or("?")
         ));
     }
-    if p99 > limits.load_p99 {
-        problems.push(format!("p99 {p99:.1?} over {:.1?}", limits.load_p99));
+    match p99 {
+        Some(p99) if p99 > limits.load_p99 => {
+            problems.push(format!("p99 {p99:.1?} over {:.1?}", limits.load_p99))
+        }
+        Some(_) => {}
+        None => problems.push("no request succeeded, so p99 is no data".to_owned()),
     }
     if throughput < limits.load_min_throughput {
         problems.push(format!(
@@ -170,7 +186,12 @@ pub fn judge_burst(b: &Burst, limits: &Thresholds) -> Outcome {
 }
 
 fn live_under_load(http: Http<'_>, profile: &Profile) -> Outcome {
-    let b = burst(http, &profile.thresholds, Some("/health/live"));
+    let (embeddings, live) =
+        match (profile.route(Route::Embeddings), profile.route(Route::Liveness)) {
+            (Ok(embeddings), Ok(live)) => (embeddings, live),
+            (Err(na), _) | (_, Err(na)) => return na,
+        };
+    let b = burst(http, &embeddings, &profile.thresholds, Some(&live));
     match b.live_failures.first() {
         Some(first) => Outcome::Fail(format!(
             "liveness failed {} time(s) during the burst: {first}",
@@ -211,6 +232,7 @@ mod tests {
             (burst_of(&[10; 20], 0, 1), "error rate 0.048 over 0.000 (first: answered 500)"),
             (burst_of(&[10, 10, 3000], 0, 0), "p99 3.0s over 2.0s"),
             (burst_of(&[10; 2], 0, 0), "throughput 2.0/s under 5.0/s"),
+            (burst_of(&[], 10, 0), "p99 is no data"),
             (burst_of(&[], 0, 0), "no request"),
         ];
         for (b, says) in cases {

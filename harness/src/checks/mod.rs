@@ -8,6 +8,7 @@ mod image;
 mod kube;
 mod load;
 mod manifest;
+mod openai;
 mod probes;
 mod runtime;
 mod snapshots;
@@ -26,6 +27,7 @@ pub fn catalog() -> Vec<Check> {
         .chain(runtime::CHECKS)
         .chain(snapshots::CHECKS)
         .chain(manifest::CHECKS)
+        .chain(openai::CHECKS)
         .chain(kube::CHECKS)
         .chain(gpu::CHECKS)
         .copied()

@@ -10,8 +10,8 @@ use serde_json::json;
 use crate::check;
 use crate::check::{Check, Outcome};
 use crate::http::get_json;
-use crate::profile::Profile;
 use crate::profile::Thresholds;
+use crate::profile::{Profile, Route};
 use crate::target::{Http, Private, Spawner, Startup};
 
 pub(super) const CHECKS: &[Check] = &[
@@ -20,7 +20,10 @@ pub(super) const CHECKS: &[Check] = &[
         family: Probe,
         level: Must,
         description: "GET /health/startup answers 200 with a JSON object once the service serves",
-        run: |_profile, http: Http| healthy(http, "/health/startup"),
+        run: |profile, http: Http| match profile.route(Route::Startup) {
+            Ok(path) => healthy(http, &path),
+            Err(na) => na,
+        },
     },
     check! {
         id: "probe.ready.ok",
@@ -34,7 +37,10 @@ pub(super) const CHECKS: &[Check] = &[
         family: Probe,
         level: Must,
         description: "GET /health/live answers 200 with a JSON object while the service is healthy",
-        run: |_profile, http: Http| healthy(http, "/health/live"),
+        run: |profile, http: Http| match profile.route(Route::Liveness) {
+            Ok(path) => healthy(http, &path),
+            Err(na) => na,
+        },
     },
     check! {
         id: "probe.ready.transitions",

@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use crate::check;
 use crate::check::{Check, Outcome};
 use crate::http::{client, get_json, post_json};
-use crate::profile::Profile;
+use crate::profile::{Profile, Route};
 use crate::target::Http;
 use crate::verdict::Failure;
 
@@ -86,15 +86,27 @@ pub fn render(capture: &Capture) -> String {
     serde_json::to_string_pretty(&capture.value).expect("a JSON value always serializes")
 }
 
-/// Asks `target` what snapshot check `id` asks; `None` for an unknown id.
-pub fn capture(id: &str, http: Http<'_>) -> Option<Result<Capture, Failure>> {
+/// Why nothing was captured: a failed request, or a route the profile does not serve.
+type Missed = Outcome;
+
+/// Asks `target` what snapshot check `id` asks, where `profile` says it serves
+/// each route; `None` for an unknown id.
+pub fn capture(id: &str, http: Http<'_>, profile: &Profile) -> Option<Result<Capture, Missed>> {
+    let route = |r: Route| profile.route(r);
+    let failed = |e: Failure| Outcome::Fail(e.to_string());
     Some(match id {
-        "snapshot.embeddings" => openai(http),
-        "snapshot.embed" => tei(http),
-        "snapshot.info" => info(http),
-        "snapshot.health" => health(http),
-        "snapshot.errors" => errors(http),
-        "snapshot.metrics" => metrics(http),
+        "snapshot.embeddings" => {
+            route(Route::Embeddings).and_then(|p| openai(http, &p).map_err(failed))
+        }
+        "snapshot.embed" => route(Route::Embed).and_then(|p| tei(http, &p).map_err(failed)),
+        "snapshot.info" => route(Route::Info).and_then(|p| info(http, &p).map_err(failed)),
+        "snapshot.health" => route(Route::Startup).and_then(|startup| {
+            let live = route(Route::Liveness)?;
+            health(http, [startup.as_str(), profile.readiness_path.as_str(), live.as_str()])
+                .map_err(failed)
+        }),
+        "snapshot.errors" => errors(http, profile),
+        "snapshot.metrics" => route(Route::Metrics).and_then(|p| metrics(http, &p).map_err(failed)),
         _ => return None,
     })
 }
@@ -108,9 +120,9 @@ fn judge(name: &str, http: Http<'_>, profile: &Profile) -> Outcome {
             profile.name
         ));
     };
-    let capture = match capture(name, http) {
+    let capture = match capture(name, http, profile) {
         Some(Ok(c)) => c,
-        Some(Err(e)) => return Outcome::Fail(e.to_string()),
+        Some(Err(outcome)) => return outcome,
         None => return Outcome::Fail(format!("no snapshot check {name}")),
     };
     compare(dir, name, &capture)
@@ -165,9 +177,9 @@ fn body(snap: &str) -> &str {
         .trim_end()
 }
 
-fn openai(http: Http<'_>) -> Result<Capture, Failure> {
+fn openai(http: Http<'_>, path: &str) -> Result<Capture, Failure> {
     let request = json!({ "input": SENTENCES });
-    let (status, mut body) = post_json(&format!("{}/v1/embeddings", http.base_url()), &request)?;
+    let (status, mut body) = post_json(&format!("{}{path}", http.base_url()), &request)?;
     if let Some(data) = body.get_mut("data").and_then(Value::as_array_mut) {
         for item in data {
             if let Some(vector) = item.get_mut("embedding") {
@@ -176,27 +188,27 @@ fn openai(http: Http<'_>) -> Result<Capture, Failure> {
         }
     }
     Ok(Capture {
-        requests: format!("POST /v1/embeddings {request}"),
+        requests: format!("POST {path} {request}"),
         value: json!({ "status": status, "body": body }),
     })
 }
 
-fn tei(http: Http<'_>) -> Result<Capture, Failure> {
+fn tei(http: Http<'_>, path: &str) -> Result<Capture, Failure> {
     let request = json!({ "inputs": SENTENCES });
-    let (status, mut body) = post_json(&format!("{}/embed", http.base_url()), &request)?;
+    let (status, mut body) = post_json(&format!("{}{path}", http.base_url()), &request)?;
     if let Some(vectors) = body.as_array_mut() {
         for vector in vectors {
             *vector = compact(vector);
         }
     }
     Ok(Capture {
-        requests: format!("POST /embed {request}"),
+        requests: format!("POST {path} {request}"),
         value: json!({ "status": status, "body": body }),
     })
 }
 
-fn info(http: Http<'_>) -> Result<Capture, Failure> {
-    let (status, mut body) = get_json(&format!("{}/info", http.base_url()))?;
+fn info(http: Http<'_>, path: &str) -> Result<Capture, Failure> {
+    let (status, mut body) = get_json(&format!("{}{path}", http.base_url()))?;
     redact(
         &mut body,
         &[
@@ -207,36 +219,39 @@ fn info(http: Http<'_>) -> Result<Capture, Failure> {
             ("build_features", "[build-features]"),
         ],
     );
-    Ok(Capture { requests: "GET /info".into(), value: json!({ "status": status, "body": body }) })
-}
-
-fn health(http: Http<'_>) -> Result<Capture, Failure> {
-    let mut answers = Map::new();
-    for path in ["/health/startup", "/health/ready", "/health/live"] {
-        let (status, body) = get_json(&format!("{}{path}", http.base_url()))?;
-        answers.insert(path.into(), json!({ "status": status, "body": body }));
-    }
     Ok(Capture {
-        requests: "GET /health/startup, GET /health/ready, GET /health/live".into(),
-        value: Value::Object(answers),
+        requests: format!("GET {path}"),
+        value: json!({ "status": status, "body": body }),
     })
 }
 
-fn errors(http: Http<'_>) -> Result<Capture, Failure> {
+fn health(http: Http<'_>, paths: [&str; 3]) -> Result<Capture, Failure> {
+    let mut answers = Map::new();
+    for path in paths {
+        let (status, body) = get_json(&format!("{}{path}", http.base_url()))?;
+        answers.insert(path.into(), json!({ "status": status, "body": body }));
+    }
+    let requests: Vec<String> = paths.iter().map(|p| format!("GET {p}")).collect();
+    Ok(Capture { requests: requests.join(", "), value: Value::Object(answers) })
+}
+
+fn errors(http: Http<'_>, profile: &Profile) -> Result<Capture, Missed> {
     let agent = client();
     let mut answers = Vec::new();
     let mut requests = Vec::new();
     for bad in BAD_REQUESTS {
-        let (status, text) = send_bad_request(&agent, http.base_url(), bad)?;
+        let path = bad.path(profile)?;
+        let (status, text) = send_bad_request(&agent, http.base_url(), &path, bad)
+            .map_err(|e| Outcome::Fail(e.to_string()))?;
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        requests.push(bad.describe());
-        answers.push(json!({ "request": bad.describe(), "status": status, "body": body }));
+        requests.push(bad.describe(&path));
+        answers.push(json!({ "request": bad.describe(&path), "status": status, "body": body }));
     }
     Ok(Capture { requests: requests.join("\n"), value: Value::Array(answers) })
 }
 
-fn metrics(http: Http<'_>) -> Result<Capture, Failure> {
-    let url = format!("{}/metrics", http.base_url());
+fn metrics(http: Http<'_>, path: &str) -> Result<Capture, Failure> {
+    let url = format!("{}{path}", http.base_url());
     let response = client().get(&url).send().map_err(|e| format!("GET {url}: {e}"))?;
     let status = response.status().as_u16();
     let text = response.text().map_err(|e| format!("GET {url}: reading the body: {e}"))?;
@@ -247,7 +262,7 @@ fn metrics(http: Http<'_>) -> Result<Capture, Failure> {
         .collect();
     families.sort();
     Ok(Capture {
-        requests: "GET /metrics (metric families and types; values are left out)".into(),
+        requests: format!("GET {path} (metric families and types; values are left out)"),
         value: json!({ "status": status, "families": families }),
     })
 }

@@ -37,6 +37,15 @@ pub struct Args {
     /// which needs the NVIDIA container runtime.
     #[arg(long)]
     gpus: bool,
+    /// Set a profile field, e.g. `model=NAME`, `readiness_path=/ready`,
+    /// `routes.embeddings=/api/embed`, `thresholds.load_p99=5s`; checked
+    /// against the profile schema like the file itself. Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Exit 0 even when no check passed or failed (every one not applicable, or
+    /// a filter that matched nothing). Without it such a run exits 1: it verified nothing.
+    #[arg(long)]
+    allow_empty: bool,
     /// libtest arguments: a filter, `--exact`, `--skip`, `--list`, `--test-threads`.
     #[arg(last = true)]
     libtest: Vec<String>,
@@ -51,23 +60,35 @@ impl Args {
 
 /// Opens the target, runs the trials and writes the reports.
 pub fn run(args: Args) -> super::Result {
-    let profile = Profile::load(&args.profile).map_err(|e| Error::Usage(e.to_string()))?;
+    let profile =
+        Profile::load_with(&args.profile, &args.set).map_err(|e| Error::Usage(e.to_string()))?;
     let spec: Spec = args.target.parse()?;
     let options = OpenOptions { image: args.image, gpus: args.gpus };
     let target = spec.open(&profile, &options)?;
     let libtest = libtest_mimic::Arguments::from_iter(
         std::iter::once("gauntlet".to_owned()).chain(args.libtest),
     );
+    let listing = libtest.list;
     let records = Arc::new(Mutex::new(Vec::new()));
     let conclusion = libtest_mimic::run(
         &libtest,
         runner::trials(target.clone(), &checks::catalog(), &profile, &records),
     );
+    let verdict = runner::Verdict::of(&records);
     let name = target.name();
     super::write_reports(&[
         (args.json.as_deref(), "--json", &|| report::json(name, &records)),
         (args.junit.as_deref(), "--junit", &|| report::junit(name, &records)),
         (args.markdown.as_deref(), "--markdown", &|| report::markdown(name, &records)),
     ])?;
+    if listing {
+        return Ok(());
+    }
+    eprint!("{}", verdict.summary());
+    if verdict.verified_nothing() && !args.allow_empty {
+        return Err(Error::Failed(
+            "exit 1 because the run verified nothing (--allow-empty accepts that)".into(),
+        ));
+    }
     super::failed_if(conclusion.has_failed())
 }

@@ -10,6 +10,7 @@ use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use base64::Engine as _;
 use serde_json::{Value, json};
 
 /// One way for the fake service to be wrong.
@@ -51,7 +52,34 @@ pub enum Fault {
     Flaky,
     /// Liveness answers 503 while an embedding request is in flight.
     LiveFailsUnderLoad,
+    /// `/v1/models` lists another model.
+    ModelsWrong,
+    /// `encoding_format: base64` is ignored: floats come back.
+    Base64Ignored,
+    /// base64 is big-endian, not little-endian.
+    Base64BigEndian,
+    /// `dimensions` is ignored: full vectors come back.
+    DimensionsIgnored,
+    /// Every `index` is 0.
+    IndexWrong,
+    /// A batch over the limit gets a 500.
+    BatchLimit500,
+    /// The empty string gets a 500.
+    EmptyString500,
+    /// An input over the limit is never answered.
+    LongInputHangs,
+    /// Refusals in FastAPI's shape, `{"detail": ...}`, not OpenAI's.
+    ErrorsFastApi,
+    /// Health answers 200 while every embedding request fails with a 500.
+    InferenceDead,
+    /// `usage` counts characters.
+    UsageCharacters,
 }
+
+/// The model the fake serves.
+pub const MODEL: &str = "all-MiniLM-L6-v2";
+/// Most inputs the fake embeds in one request.
+pub const MAX_BATCH: usize = 8;
 
 /// Length of the fake's vectors.
 pub const DIMENSION: usize = 64;
@@ -121,8 +149,11 @@ fn app(fault: Fault) -> Router {
             "/v1/embeddings",
             post(move |body: Bytes| async move {
                 let call = calls.fetch_add(1, Ordering::SeqCst);
-                if fault == Fault::Flaky && call % 3 == 2 {
+                if (fault == Fault::Flaky && call % 3 == 2) || fault == Fault::InferenceDead {
                     return error(StatusCode::INTERNAL_SERVER_ERROR, "flaky");
+                }
+                if fault == Fault::LongInputHangs && body.len() > 10_000 {
+                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
                 }
                 if fault == Fault::LiveFailsUnderLoad {
                     in_flight.fetch_add(1, Ordering::SeqCst);
@@ -133,6 +164,13 @@ fn app(fault: Fault) -> Router {
             }),
         )
         .route("/embed", post(move |body: Bytes| async move { tei(fault, &body) }))
+        .route(
+            "/v1/models",
+            get(move || async move {
+                let id = if fault == Fault::ModelsWrong { "some-other-model" } else { MODEL };
+                Json(json!({"object": "list", "data": [{"id": id, "object": "model", "created": 0, "owned_by": "fake"}]}))
+            }),
+        )
         .route(
             "/openapi.json",
             get(move || async move {
@@ -206,8 +244,20 @@ fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(body)).into_response()
 }
 
+/// A refusal in FastAPI's shape.
+fn fastapi_error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({"detail": [{"msg": message, "type": "value_error"}]}))).into_response()
+}
+
 /// Parses the body and reads the inputs from `field`, or answers the error.
 fn inputs(fault: Fault, body: &[u8], field: &str) -> Result<Vec<String>, Box<Response>> {
+    let error = |status, message: &str| {
+        if fault == Fault::ErrorsFastApi {
+            fastapi_error(status, message)
+        } else {
+            error(status, message)
+        }
+    };
     let body: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
         Err(_) if fault == Fault::ErrorsNotJson => {
@@ -222,8 +272,22 @@ fn inputs(fault: Fault, body: &[u8], field: &str) -> Result<Vec<String>, Box<Res
         }
         _ => return Err(Box::new(error(StatusCode::UNPROCESSABLE_ENTITY, "bad input"))),
     };
+    if texts.iter().any(|t| t.is_empty()) && fault == Fault::EmptyString500 {
+        return Err(Box::new(error(StatusCode::INTERNAL_SERVER_ERROR, "index out of range")));
+    }
     if texts.is_empty() || texts.iter().any(|t| t.is_empty()) {
         return Err(Box::new(error(StatusCode::UNPROCESSABLE_ENTITY, "empty input")));
+    }
+    if texts.len() > MAX_BATCH {
+        let status = if fault == Fault::BatchLimit500 {
+            StatusCode::INTERNAL_SERVER_ERROR
+        } else {
+            StatusCode::PAYLOAD_TOO_LARGE
+        };
+        return Err(Box::new(error(status, "too many inputs")));
+    }
+    if texts.iter().any(|t| t.len() > 10_000) {
+        return Err(Box::new(error(StatusCode::PAYLOAD_TOO_LARGE, "input too long")));
     }
     Ok(texts)
 }
@@ -233,20 +297,49 @@ fn openai(fault: Fault, body: &[u8]) -> Response {
         Ok(t) => t,
         Err(answer) => return *answer,
     };
-    let encoding = serde_json::from_slice::<Value>(body).ok().map(|b| b["encoding_format"].clone());
-    if !matches!(encoding.as_ref().and_then(Value::as_str), None | Some("float" | "base64")) {
+    let request = serde_json::from_slice::<Value>(body).unwrap_or_default();
+    let encoding = request["encoding_format"].as_str();
+    if !(request["encoding_format"].is_null() || matches!(encoding, Some("float" | "base64"))) {
         return error(StatusCode::BAD_REQUEST, "unsupported encoding_format");
+    }
+    let dimensions = request["dimensions"].as_u64();
+    if dimensions.is_some_and(|d| d != DIMENSION as u64) && fault != Fault::DimensionsIgnored {
+        return error(StatusCode::BAD_REQUEST, "unsupported dimensions");
     }
     let data: Vec<Value> = vectors(fault, &texts)
         .into_iter()
         .enumerate()
-        .map(|(index, v)| json!({"object": "embedding", "index": index, "embedding": v}))
+        .map(|(index, v)| {
+            let index = if fault == Fault::IndexWrong { 0 } else { index };
+            let embedding = match encoding {
+                Some("base64") if fault != Fault::Base64Ignored => {
+                    let bytes: Vec<u8> = v
+                        .iter()
+                        .flat_map(|x| {
+                            if fault == Fault::Base64BigEndian {
+                                (*x as f32).to_be_bytes()
+                            } else {
+                                (*x as f32).to_le_bytes()
+                            }
+                        })
+                        .collect();
+                    json!(base64::engine::general_purpose::STANDARD.encode(bytes))
+                }
+                _ => json!(v),
+            };
+            json!({"object": "embedding", "index": index, "embedding": embedding})
+        })
         .collect();
+    let tokens: usize = if fault == Fault::UsageCharacters {
+        texts.iter().map(|t| t.chars().count()).sum()
+    } else {
+        texts.iter().map(|t| t.split_whitespace().count() + 2).sum()
+    };
     let mut answer = json!({
         "object": "list",
         "data": data,
-        "model": "fake",
-        "usage": {"prompt_tokens": 1, "total_tokens": 1},
+        "model": MODEL,
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
     });
     if fault == Fault::MissingUsage {
         answer.as_object_mut().unwrap().remove("usage");

@@ -4,7 +4,7 @@
 use gauntlet::target::UrlTarget;
 use gauntlet::{Check, Outcome, checks};
 
-use crate::broken::{Fault, serve};
+use crate::broken::{Fault, MAX_BATCH, serve};
 
 fn check(id: &str) -> Check {
     checks::catalog().into_iter().find(|c| c.id == id).unwrap_or_else(|| panic!("no check {id}"))
@@ -15,6 +15,9 @@ fn judge(id: &str, fault: Fault) -> Outcome {
     let mut profile = crate::common::reference();
     // Short bursts keep the load checks quick here.
     profile.thresholds.load_duration = std::time::Duration::from_millis(600);
+    // The fake's own limits: a batch of 8, and no request needs more than 2 s.
+    profile.thresholds.max_batch = MAX_BATCH;
+    profile.thresholds.request_timeout = std::time::Duration::from_secs(2);
     check(id).judge(&target, &profile)
 }
 
@@ -124,6 +127,81 @@ fn fuzz_catches_a_500_on_garbage_and_prints_the_seed() {
 }
 
 #[test]
+fn models_list_catches_a_missing_model() {
+    proves("api.models.list", Fault::ModelsWrong, "not \"all-MiniLM-L6-v2\"");
+}
+
+#[test]
+fn base64_catches_an_ignored_format_and_the_wrong_byte_order() {
+    proves("api.embeddings.base64", Fault::Base64Ignored, "the format was ignored");
+    proves("api.embeddings.base64", Fault::Base64BigEndian, "differs from the float answer");
+}
+
+#[test]
+fn dimensions_catches_an_ignored_request() {
+    proves("api.embeddings.dimensions", Fault::DimensionsIgnored, "dimensions 32 was ignored");
+}
+
+#[test]
+fn index_usage_catches_wrong_indexes() {
+    proves("api.embeddings.index-usage", Fault::IndexWrong, "not each of 0..3 once");
+    proves("api.embeddings.index-usage", Fault::MissingUsage, "does not count the batch");
+}
+
+#[test]
+fn usage_tokens_catches_a_count_of_characters() {
+    proves("api.embeddings.usage-tokens", Fault::UsageCharacters, "it counts characters");
+}
+
+#[test]
+fn batch_limit_catches_a_500_one_over_the_limit() {
+    proves("api.embeddings.batch-limit", Fault::BatchLimit500, "one over max_batch) answered 500");
+}
+
+#[test]
+fn empty_string_catches_a_500() {
+    proves("api.embeddings.empty-string", Fault::EmptyString500, "the empty string answered 500");
+}
+
+#[test]
+fn bounded_catches_a_request_that_hangs() {
+    proves("api.embeddings.bounded", Fault::LongInputHangs, "no answer within the request timeout");
+}
+
+#[test]
+fn openai_error_shape_catches_fastapi_errors() {
+    proves("api.errors.openai-shape", Fault::ErrorsFastApi, "{\"detail\"");
+}
+
+#[test]
+fn ready_serves_catches_readiness_over_dead_inference() {
+    proves("probe.ready.serves", Fault::InferenceDead, "answers 200 while inference fails");
+}
+
+#[test]
+fn fuzz_reports_other_error_shapes_without_failing() {
+    match judge("fuzz.openai.bodies", Fault::ErrorsFastApi) {
+        Outcome::Pass(evidence) => {
+            assert!(evidence.contains("not in OpenAI's error shape"), "{evidence}")
+        }
+        other => {
+            panic!("a FastAPI-shaped refusal is a SHOULD matter, not a fuzz failure: {other:?}")
+        }
+    }
+}
+
+#[test]
+fn a_route_the_profile_does_not_serve_is_not_applicable() {
+    let target = UrlTarget::connect(&serve(Fault::None)).expect("the fake is reachable");
+    let mut profile = crate::common::reference();
+    profile.routes.remove(&gauntlet::profile::Route::Models);
+    match check("api.models.list").judge(&target, &profile) {
+        Outcome::NotApplicable(why) => assert!(why.contains("names no `models` route"), "{why}"),
+        other => panic!("expected not applicable, got {other:?}"),
+    }
+}
+
+#[test]
 fn startup_transitions_are_not_applicable_on_a_url_target() {
     match judge("probe.ready.transitions", Fault::None) {
         Outcome::NotApplicable(why) => assert!(why.contains("startup-observed"), "{why}"),
@@ -140,11 +218,20 @@ fn every_check_in_the_catalog_is_proven_here() {
     // test binary.
     let proven = [
         "api.embed.schema",
+        "api.embeddings.base64",
+        "api.embeddings.batch-limit",
+        "api.embeddings.bounded",
+        "api.embeddings.dimensions",
+        "api.embeddings.empty-string",
+        "api.embeddings.index-usage",
         "api.embeddings.schema",
+        "api.embeddings.usage-tokens",
+        "api.errors.openai-shape",
         "api.errors.schema",
         "api.health.schema",
         "api.info.schema",
         "api.metrics.series",
+        "api.models.list",
         "api.openapi.matches",
         "embeddings.batch-invariance",
         "embeddings.determinism",
@@ -185,6 +272,7 @@ fn every_check_in_the_catalog_is_proven_here() {
         "probe.live.ok",
         "probe.live.under-load",
         "probe.ready.ok",
+        "probe.ready.serves",
         "probe.ready.sigterm",
         "probe.ready.time-to-ready",
         "probe.ready.transitions",

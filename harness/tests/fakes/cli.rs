@@ -14,6 +14,9 @@ fn a_well_behaved_service_exits_0_and_writes_the_json_report() {
         &format!("url={url}"),
         "--json",
         report.to_str().unwrap(),
+        // The fake embeds at most 8 inputs at once.
+        "--set",
+        "thresholds.max_batch=8",
         "--",
         "--skip",
         "snapshot.",
@@ -96,12 +99,73 @@ fn usage_and_configuration_errors_exit_2_naming_the_problem() {
 #[test]
 fn the_openai_compatible_profile_runs_only_its_checks() {
     let url = serve(Fault::None);
-    let (code, text) =
-        gauntlet(&["run", "--target", &format!("url={url}"), "--profile", "openai-compatible"]);
+    let (code, text) = gauntlet(&[
+        "run",
+        "--target",
+        &format!("url={url}"),
+        "--profile",
+        "openai-compatible",
+        "--set",
+        "thresholds.max_batch=8",
+        "--set",
+        "thresholds.load_duration=600ms",
+    ]);
     // The fake has no /health route: the profile's readiness path is checked and fails.
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("probe.ready.ok") && text.contains("/health answered 404"), "{text}");
-    assert!(!text.contains("probe.live.ok") && !text.contains("embeddings.dimension"), "{text}");
+    assert!(!text.contains("probe.live.ok") && !text.contains("] embeddings.dimension "), "{text}");
+    // The summary names each MUST check that could not run, with its reason.
+    assert!(
+        text.contains("1 MUST check(s) not applicable:\n  probe.ready.serves: not applicable: readiness /health answered 404"),
+        "{text}"
+    );
+    // With the readiness path set to one the fake serves, the profile is green.
+    let (code, text) = gauntlet(&[
+        "run",
+        "--target",
+        &format!("url={url}"),
+        "--profile",
+        "openai-compatible",
+        "--set",
+        "readiness_path=/health/ready",
+        "--set",
+        "thresholds.max_batch=8",
+        "--set",
+        "thresholds.load_duration=600ms",
+    ]);
+    assert_eq!(code, Some(0), "{text}");
+}
+
+#[test]
+fn a_run_that_verified_nothing_exits_1_unless_allowed() {
+    let url = serve(Fault::None);
+    let target = format!("url={url}");
+    // A mistyped filter matches no check.
+    let (code, text) = gauntlet(&["run", "--target", &target, "--", "embedings."]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("verified nothing: no check was selected"), "{text}");
+    let (code, text) = gauntlet(&["run", "--target", &target, "--allow-empty", "--", "embedings."]);
+    assert_eq!(code, Some(0), "{text}");
+    // Only checks the target cannot run: nothing passed or failed.
+    let (code, text) = gauntlet(&["run", "--target", &target, "--", "kube."]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("MUST check(s) not applicable:\n  kube."), "{text}");
+    assert!(
+        text.contains("verified nothing: none of the 2 check(s) run passed or failed"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_bad_set_exits_2_naming_the_field() {
+    let url = serve(Fault::None);
+    let (code, text) =
+        gauntlet(&["run", "--target", &format!("url={url}"), "--set", "thresholds.max_batch=lots"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("/thresholds/max_batch"), "{text}");
+    let (code, text) = gauntlet(&["run", "--target", &format!("url={url}"), "--set", "modle=x"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("--set modle=x: the profile has no field `modle`"), "{text}");
 }
 
 #[test]

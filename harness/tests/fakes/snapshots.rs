@@ -12,7 +12,10 @@ use crate::broken::{Fault, serve};
 /// Writes the well-behaved fake's answer to `id` as a reviewed snapshot in `dir`.
 fn accept_good_answer(id: &str, dir: &Path) {
     let target = UrlTarget::connect(&serve(Fault::None)).unwrap();
-    let capture = checks::capture_snapshot(id, target.http().unwrap()).unwrap().unwrap();
+    let profile = crate::common::reference();
+    let capture = checks::capture_snapshot(id, target.http().unwrap(), &profile)
+        .unwrap()
+        .unwrap_or_else(|missed| panic!("{id}: {missed:?}"));
     let snap = format!(
         "---\nsource: harness/tests/fakes/snapshots.rs\ndescription: \"{}\"\n---\n{}\n",
         capture.requests.replace('"', "\\\"").replace('\n', " "),

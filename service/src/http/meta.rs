@@ -43,6 +43,19 @@ pub async fn info(State(state): State<Arc<AppState>>) -> Json<Value> {
     }))
 }
 
+/// `GET /v1/models`: the one model served, in OpenAI's list shape.
+pub async fn models(State(state): State<Arc<AppState>>) -> Json<Value> {
+    Json(json!({
+        "object": "list",
+        "data": [{
+            "id": state.model_id,
+            "object": "model",
+            "created": 0,
+            "owned_by": "gauntlet",
+        }],
+    }))
+}
+
 /// `GET /metrics`: Prometheus text exposition.
 pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     ([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render())

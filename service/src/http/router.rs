@@ -16,6 +16,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     let inference = Router::new()
         .route("/v1/embeddings", post(embeddings::openai))
         .route("/embed", post(embeddings::tei))
+        .route("/v1/models", get(meta::models))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_key));
     Router::new()
         .merge(inference)

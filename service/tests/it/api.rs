@@ -55,6 +55,28 @@ fn dimensions_equal_to_the_model_size_are_accepted() {
 }
 
 #[test]
+fn models_lists_the_served_model_in_openai_shape() {
+    let s = Service::shared();
+    let (status, body) = get_json(&s.url("/v1/models"));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["object"], "list");
+    assert_eq!(body["data"][0]["id"], "all-MiniLM-L6-v2");
+    assert_eq!(body["data"][0]["object"], "model");
+    assert_eq!(body["data"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn null_options_mean_unset_as_the_document_says() {
+    let s = Service::shared();
+    let (status, body) =
+        post_json(&s.url("/v1/embeddings"), &json!({"input": "x", "dimensions": null}));
+    assert_eq!(status, 200, "{body}");
+    let (status, body) =
+        post_json(&s.url("/embed"), &json!({"inputs": "x", "truncation_direction": null}));
+    assert_eq!(status, 200, "{body}");
+}
+
+#[test]
 fn tei_embed_answers_an_array_of_vectors() {
     let s = Service::shared();
     let (status, body) = post_json(&s.url("/embed"), &json!({"inputs": ["one", "two", "three"]}));

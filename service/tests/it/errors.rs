@@ -73,6 +73,53 @@ fn body_over_the_limit_is_413() {
     assert_eq!((status, error_code(&body).as_str()), (413, "body_too_large"));
 }
 
+/// Writes the whole request, head and body, before reading a byte of the
+/// answer, as Python's `http.client` and `requests` do; returns the answer's
+/// text. The server must read (and drop) the rest of an oversized body before
+/// it answers, or such a client gets a reset connection and a broken pipe
+/// instead of the JSON 413; hyper's HTTP/1 connection does so.
+fn write_all_then_read(path: &str, body: &[u8], chunked: bool) -> String {
+    use std::io::{Read, Write};
+    let address = Service::shared().url("").trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+    let framing = if chunked {
+        "transfer-encoding: chunked".to_owned()
+    } else {
+        format!("content-length: {}", body.len())
+    };
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/json\r\n{framing}\r\nconnection: close\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    if chunked {
+        for piece in body.chunks(64 * 1024) {
+            stream.write_all(format!("{:x}\r\n", piece.len()).as_bytes()).unwrap();
+            stream.write_all(piece).unwrap();
+            stream.write_all(b"\r\n").unwrap();
+        }
+        stream.write_all(b"0\r\n\r\n").unwrap();
+    } else {
+        stream.write_all(body).expect("the server reads the whole body: no broken pipe");
+    }
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+#[test]
+fn a_client_that_writes_its_whole_oversized_body_first_still_reads_the_413() {
+    let big = format!("{{\"input\": \"{}\"}}", "a ".repeat(2_000_000)).into_bytes();
+    for chunked in [false, true] {
+        let answer = write_all_then_read("/v1/embeddings", &big, chunked);
+        assert!(answer.starts_with("HTTP/1.1 413"), "chunked {chunked}: {answer}");
+        assert!(answer.contains("\"body_too_large\""), "chunked {chunked}: {answer}");
+    }
+    let small = br#"{"input": "still served"}"#;
+    let answer = write_all_then_read("/v1/embeddings", small, true);
+    assert!(answer.starts_with("HTTP/1.1 200"), "a small chunked body is served: {answer}");
+}
+
 #[test]
 fn too_many_inputs_is_413() {
     let inputs = vec!["a"; 2049];
