@@ -117,6 +117,13 @@ impl Outcome {
     }
 }
 
+impl From<crate::profile::Unserved> for Outcome {
+    /// A route the profile does not serve makes the check not applicable.
+    fn from(unserved: crate::profile::Unserved) -> Self {
+        Self::NotApplicable(unserved.0)
+    }
+}
+
 /// The kind of an [`Outcome`], as the reports name it (`pass`, `fail`,
 /// `not-applicable`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -14,6 +14,7 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("reference", include_str!("../profiles/reference.yaml")),
     ("openai-compatible", include_str!("../profiles/openai-compatible.yaml")),
     ("gpu", include_str!("../profiles/gpu.yaml")),
+    ("open-inference-v2", include_str!("../profiles/open-inference-v2.yaml")),
 ];
 
 /// A loaded profile.
@@ -41,9 +42,43 @@ pub struct Profile {
     /// Where each route is served, prefix and model already in place; a route
     /// the profile does not name is not served, and its checks are not applicable.
     pub routes: BTreeMap<Route, String>,
+    /// How the Open Inference Protocol infer route carries sentences and vectors.
+    pub v2: V2,
     /// The numbers.
     pub thresholds: Thresholds,
 }
+
+/// How sentences go into and vectors come out of an Open Inference Protocol
+/// infer route (`v2` in a profile).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct V2 {
+    /// The BYTES input tensor; `None` means the model metadata's first BYTES input.
+    pub input: Option<String>,
+    /// The output tensor; `None` means the model metadata's first output.
+    pub output: Option<String>,
+    /// What the output holds.
+    #[serde(default)]
+    pub output_format: V2Format,
+}
+
+/// What an infer route's output tensor holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum V2Format {
+    /// A numeric tensor `[n, dimension]` of sentence vectors.
+    #[default]
+    Vectors,
+    /// A BYTES tensor, one element per sentence, each JSON text of that
+    /// sentence's token embeddings (MLServer's HuggingFace runtime); the
+    /// harness mean-pools and L2-normalizes them.
+    TokenEmbeddingsJson,
+}
+
+/// Why a route cannot be reached under a profile: it names no such route, or
+/// the route needs the model's name and the profile gives none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unserved(pub String);
 
 /// A route a check may ask the profile for. The profile's `routes` table says
 /// where the target serves each; the checks never name a path themselves.
@@ -179,7 +214,7 @@ impl Default for Profile {
 pub enum Error {
     /// Neither a built-in name nor a readable file.
     #[error(
-        "--profile {0}: no built-in profile of that name (reference, openai-compatible, gpu) and no such file"
+        "--profile {0}: no built-in profile of that name (reference, openai-compatible, open-inference-v2, gpu) and no such file"
     )]
     Unknown(String),
     /// The YAML does not parse.
@@ -215,6 +250,8 @@ struct Document {
     model: Option<String>,
     route_prefix: Option<String>,
     routes: Option<BTreeMap<String, Option<String>>>,
+    #[serde(default)]
+    v2: V2,
     snapshots: Option<PathBuf>,
     manifests: Option<PathBuf>,
     #[serde(default)]
@@ -409,15 +446,16 @@ impl Profile {
             manifests: doc.manifests,
             model: doc.model,
             routes,
+            v2: doc.v2,
             thresholds: doc.thresholds.over(&Thresholds::default()),
         })
     }
 
     /// Where the target serves `route`, with the profile's model in place of
-    /// `{model}`; `Err` is the not-applicable outcome that names what is missing.
-    pub fn route(&self, route: Route) -> Result<String, crate::check::Outcome> {
-        let na =
-            |why: String| crate::check::Outcome::NotApplicable(format!("not applicable: {why}"));
+    /// `{model}`; `Err` says what is missing (a check makes it its
+    /// not-applicable outcome).
+    pub fn route(&self, route: Route) -> Result<String, Unserved> {
+        let na = |why: String| Unserved(format!("not applicable: {why}"));
         let path = self.routes.get(&route).ok_or_else(|| {
             na(format!("profile `{}` names no `{}` route", self.name, route.key()))
         })?;
@@ -434,7 +472,7 @@ impl Profile {
     }
 
     /// `base` joined with where the target serves `route`.
-    pub fn url(&self, base: &str, route: Route) -> Result<String, crate::check::Outcome> {
+    pub fn url(&self, base: &str, route: Route) -> Result<String, Unserved> {
         Ok(format!("{base}{}", self.route(route)?))
     }
 
@@ -668,13 +706,13 @@ mod tests {
         let p = Profile::parse(text, "t").unwrap();
         assert_eq!(p.route(Route::Models).unwrap(), "/api/v1/models");
         match p.route(Route::V2Infer) {
-            Err(crate::check::Outcome::NotApplicable(why)) => {
+            Err(Unserved(why)) => {
                 assert!(why.contains("--set model=NAME"), "{why}")
             }
             other => panic!("{other:?}"),
         }
         match p.route(Route::Embeddings) {
-            Err(crate::check::Outcome::NotApplicable(why)) => {
+            Err(Unserved(why)) => {
                 assert!(why.contains("profile `v2` names no `embeddings` route"), "{why}")
             }
             other => panic!("{other:?}"),

@@ -30,6 +30,19 @@ pub enum Command {
     Gpu(Gpu),
     /// Regenerate the generated files (CHECKS.md, schemas/api/, with --kubernetes schemas/kubernetes/).
     Codegen(Codegen),
+    /// Hold gauntlet's profiles against real third-party servers (infinity-emb,
+    /// MLServer), installed at pinned versions into venvs under target/peers/.
+    Peers(Peers),
+}
+
+#[derive(Debug, Args)]
+pub struct Peers {
+    /// Only these peers (infinity, mlserver).
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Write the outcomes to fixtures/peers/expected.json instead of holding them to it.
+    #[arg(long)]
+    pub accept: bool,
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@ mod image;
 mod kind;
 mod kube_schemas;
 mod model;
+mod peers;
 mod test;
 #[cfg(test)]
 mod tidy;
@@ -33,5 +34,6 @@ fn main() -> anyhow::Result<()> {
         flags::Command::CudaToolkit(cmd) => cmd.run(&sh),
         flags::Command::Gpu(cmd) => cmd.run(&sh),
         flags::Command::Codegen(cmd) => cmd.run(&sh),
+        flags::Command::Peers(cmd) => cmd.run(&sh),
     }
 }

@@ -116,7 +116,7 @@ fn expect_valid(
 fn openai_schema(http: Http<'_>, profile: &Profile) -> Outcome {
     let url = match profile.url(http.base_url(), Route::Embeddings) {
         Ok(url) => url,
-        Err(na) => return na,
+        Err(na) => return na.into(),
     };
     let path = profile.route(Route::Embeddings).unwrap_or_default();
     let requests = [
@@ -138,7 +138,7 @@ fn openai_schema(http: Http<'_>, profile: &Profile) -> Outcome {
 fn tei_schema(http: Http<'_>, profile: &Profile) -> Outcome {
     let path = match profile.route(Route::Embed) {
         Ok(path) => path,
-        Err(na) => return na,
+        Err(na) => return na.into(),
     };
     let url = format!("{}{path}", http.base_url());
     match post_json(&url, &json!({"inputs": ["One", "two"]})).map_err(Failure::from).and_then(
@@ -152,7 +152,7 @@ fn tei_schema(http: Http<'_>, profile: &Profile) -> Outcome {
 fn health_schema(http: Http<'_>, profile: &Profile) -> Outcome {
     let (startup, live) = match (profile.route(Route::Startup), profile.route(Route::Liveness)) {
         (Ok(startup), Ok(live)) => (startup, live),
-        (Err(na), _) | (_, Err(na)) => return na,
+        (Err(na), _) | (_, Err(na)) => return na.into(),
     };
     let paths = [startup.as_str(), profile.readiness_path.as_str(), live.as_str()];
     for path in paths {
@@ -183,7 +183,7 @@ impl BadRequest {
     /// The path it goes to under `profile`; `Err` when the profile does not serve its route.
     pub fn path(&self, profile: &Profile) -> Result<String, Outcome> {
         match self.route {
-            Some(route) => profile.route(route),
+            Some(route) => Ok(profile.route(route)?),
             None => Ok(UNKNOWN_ROUTE.to_owned()),
         }
     }
@@ -305,7 +305,7 @@ fn errors_schema(http: Http<'_>, profile: &Profile) -> Outcome {
 fn info_schema(http: Http<'_>, profile: &Profile) -> Outcome {
     let path = match profile.route(Route::Info) {
         Ok(path) => path,
-        Err(na) => return na,
+        Err(na) => return na.into(),
     };
     match get_json(&format!("{}{path}", http.base_url()))
         .map_err(Failure::from)
@@ -319,7 +319,7 @@ fn info_schema(http: Http<'_>, profile: &Profile) -> Outcome {
 fn metrics_series(http: Http<'_>, profile: &Profile) -> Outcome {
     let url = match profile.url(http.base_url(), Route::Metrics) {
         Ok(url) => url,
-        Err(na) => return na,
+        Err(na) => return na.into(),
     };
     let response = match client().get(url).send() {
         Ok(r) => r,
@@ -384,7 +384,7 @@ pub fn parse_prometheus(text: &str) -> Result<Vec<String>, Failure> {
 fn openapi_matches(http: Http<'_>, profile: &Profile) -> Outcome {
     let url = match profile.url(http.base_url(), Route::Openapi) {
         Ok(url) => url,
-        Err(na) => return na,
+        Err(na) => return na.into(),
     };
     let committed: Value = serde_json::from_str(OPENAPI).expect("schemas/openapi.json is JSON");
     match get_json(&url) {

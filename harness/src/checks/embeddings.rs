@@ -53,15 +53,21 @@ const SENTENCES: [&str; 3] = [
     "Kubernetes restarts failed pods.",
 ];
 
-/// Embeds `inputs` through the profile's OpenAI embeddings route; `Err` is
-/// the outcome: a failure, or not applicable when the profile has no such route.
+/// Embeds `inputs` through the profile's OpenAI embeddings route, or its Open
+/// Inference Protocol infer route when it serves no OpenAI one; `Err` is the
+/// outcome: a failure, or not applicable when the profile has neither.
 pub(super) fn embed(
     http: Http<'_>,
     profile: &Profile,
     inputs: &[&str],
 ) -> Result<Vec<Vec<f64>>, Outcome> {
-    let path = profile.route(Route::Embeddings)?;
-    embed_at(http, &path, inputs).map_err(|e| Outcome::Fail(e.to_string()))
+    match profile.route(Route::Embeddings) {
+        Ok(path) => embed_at(http, &path, inputs).map_err(|e| Outcome::Fail(e.to_string())),
+        Err(_) if profile.routes.contains_key(&Route::V2Infer) => {
+            super::v2::embed(http, profile, inputs)
+        }
+        Err(none) => Err(none.into()),
+    }
 }
 
 fn embed_at(http: Http<'_>, path: &str, inputs: &[&str]) -> Result<Vec<Vec<f64>>, Failure> {
@@ -94,6 +100,13 @@ pub(super) fn cosine(a: &[f64], b: &[f64]) -> f64 {
 }
 
 fn unit_norm(http: Http<'_>, profile: &Profile) -> Outcome {
+    if profile.route(Route::Embeddings).is_err()
+        && profile.v2.output_format == crate::profile::V2Format::TokenEmbeddingsJson
+    {
+        return Outcome::NotApplicable(
+            "not applicable: the server answers token embeddings, which the harness pools and normalizes itself".into(),
+        );
+    }
     let vectors = match embed(http, profile, &SENTENCES) {
         Ok(v) => v,
         Err(outcome) => return outcome,
@@ -169,7 +182,7 @@ fn semantic(http: Http<'_>, profile: &Profile) -> Outcome {
 fn dimension(http: Http<'_>, profile: &Profile) -> Outcome {
     let info_path = match profile.route(Route::Info) {
         Ok(path) => path,
-        Err(na) => return na,
+        Err(na) => return na.into(),
     };
     let info = match get_json(&format!("{}{info_path}", http.base_url())) {
         Ok((200, info)) => info,

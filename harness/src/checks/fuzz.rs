@@ -74,7 +74,7 @@ fn seed() -> u64 {
 fn fuzz(http: Http<'_>, profile: &Profile, route: Route, field: &'static str) -> Outcome {
     let (route, live) = match (profile.route(route), profile.route(Route::Liveness)) {
         (Ok(route), Ok(live)) => (route, live),
-        (Err(na), _) => return na,
+        (Err(na), _) => return na.into(),
         // Without a liveness route, readiness says whether it survived.
         (Ok(route), Err(_)) => (route, profile.readiness_path.clone()),
     };

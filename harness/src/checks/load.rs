@@ -23,7 +23,7 @@ pub(super) const CHECKS: &[Check] = &[
         run: |profile, http: Http| {
             let embeddings = match profile.route(Route::Embeddings) {
                 Ok(path) => path,
-                Err(na) => return na,
+                Err(na) => return na.into(),
             };
             let burst = burst(http, &embeddings, &profile.thresholds, None);
             judge_burst(&burst, &profile.thresholds)
@@ -189,7 +189,7 @@ fn live_under_load(http: Http<'_>, profile: &Profile) -> Outcome {
     let (embeddings, live) =
         match (profile.route(Route::Embeddings), profile.route(Route::Liveness)) {
             (Ok(embeddings), Ok(live)) => (embeddings, live),
-            (Err(na), _) | (_, Err(na)) => return na,
+            (Err(na), _) | (_, Err(na)) => return na.into(),
         };
     let b = burst(http, &embeddings, &profile.thresholds, Some(&live));
     match b.live_failures.first() {

@@ -12,6 +12,7 @@ mod openai;
 mod probes;
 mod runtime;
 mod snapshots;
+mod v2;
 
 use crate::check::Check;
 
@@ -30,6 +31,7 @@ pub fn catalog() -> Vec<Check> {
         .chain(openai::CHECKS)
         .chain(kube::CHECKS)
         .chain(gpu::CHECKS)
+        .chain(v2::CHECKS)
         .copied()
         .collect();
     all.sort_by_key(|c| c.id);

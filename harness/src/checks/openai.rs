@@ -160,7 +160,7 @@ fn decode_base64(text: &str) -> Result<Vec<f64>, String> {
 fn models_list(http: Http<'_>, profile: &Profile) -> Outcome {
     let path = match profile.route(Route::Models) {
         Ok(path) => path,
-        Err(na) => return na,
+        Err(na) => return na.into(),
     };
     let (status, body) = match get_json(&format!("{}{path}", http.base_url())) {
         Ok(answer) => answer,
@@ -513,7 +513,7 @@ fn bounded(http: Http<'_>, profile: &Profile) -> Outcome {
 fn openai_error_shape(http: Http<'_>, profile: &Profile) -> Outcome {
     let path = match profile.route(Route::Embeddings) {
         Ok(path) => path,
-        Err(na) => return na,
+        Err(na) => return na.into(),
     };
     let agent = client_within(profile.thresholds.request_timeout);
     let mut seen = 0;
@@ -543,14 +543,18 @@ fn openai_error_shape(http: Http<'_>, profile: &Profile) -> Outcome {
 
 fn ready_serves(http: Http<'_>, profile: &Profile) -> Outcome {
     let readiness = &profile.readiness_path;
-    match get_json(&format!("{}{readiness}", http.base_url())) {
-        Ok((200, _)) => {}
-        Ok((status, _)) => {
+    match client_within(profile.thresholds.request_timeout)
+        .get(format!("{}{readiness}", http.base_url()))
+        .send()
+    {
+        Ok(r) if r.status() == 200 => {}
+        Ok(r) => {
             return Outcome::NotApplicable(format!(
-                "not applicable: readiness {readiness} answered {status}, so nothing is claimed"
+                "not applicable: readiness {readiness} answered {}, so nothing is claimed",
+                r.status().as_u16()
             ));
         }
-        Err(e) => return Outcome::Fail(e.to_string()),
+        Err(e) => return Outcome::Fail(format!("GET {readiness}: {e}")),
     }
     match embed(http, profile, &["Is inference alive behind a ready probe?"]) {
         Ok(v) if v.len() == 1 => Outcome::Pass(format!(

@@ -92,7 +92,7 @@ type Missed = Outcome;
 /// Asks `target` what snapshot check `id` asks, where `profile` says it serves
 /// each route; `None` for an unknown id.
 pub fn capture(id: &str, http: Http<'_>, profile: &Profile) -> Option<Result<Capture, Missed>> {
-    let route = |r: Route| profile.route(r);
+    let route = |r: Route| profile.route(r).map_err(Outcome::from);
     let failed = |e: Failure| Outcome::Fail(e.to_string());
     Some(match id {
         "snapshot.embeddings" => {

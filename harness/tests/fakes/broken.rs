@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -20,8 +21,8 @@ pub enum Fault {
     None,
     /// `/health/startup` answers 500.
     StartupFails,
-    /// `/health/ready` answers 200 with plain text.
-    ReadyNotJson,
+    /// `/health/ready` answers 503.
+    ReadyFails,
     /// `/health/live` answers 503.
     LiveFails,
     /// Vectors are not normalized.
@@ -74,6 +75,20 @@ pub enum Fault {
     InferenceDead,
     /// `usage` counts characters.
     UsageCharacters,
+    /// `/v2/health/live` answers 200 `{"live": false}`.
+    V2LiveFalse,
+    /// `/v2` has no `version`.
+    V2ServerNoVersion,
+    /// The model metadata names another model.
+    V2ModelMisnamed,
+    /// The metadata advertises FP64 but infer answers FP32.
+    V2OutputMismatch,
+    /// The request's id is not echoed.
+    V2IdDropped,
+    /// Bad inference requests get FastAPI's 422 `{"detail": ...}`.
+    V2ErrorsFastApi,
+    /// A sentence over the limit gets a 500.
+    V2LongInput500,
 }
 
 /// The model the fake serves.
@@ -104,17 +119,11 @@ fn app(fault: Fault) -> Router {
     let health = move |name: &'static str, bad: Fault| {
         move || async move {
             if fault == bad {
-                match bad {
-                    Fault::ReadyNotJson => (StatusCode::OK, "ok").into_response(),
-                    _ => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "down"})))
-                        .into_response(),
-                }
+                (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "down"}))).into_response()
+            } else if fault == Fault::HealthWrongShape {
+                Json(json!({ "ok": true })).into_response()
             } else {
-                if fault == Fault::HealthWrongShape {
-                    Json(json!({ "ok": true })).into_response()
-                } else {
-                    Json(json!({ "status": name })).into_response()
-                }
+                Json(json!({ "status": name })).into_response()
             }
         }
     };
@@ -128,7 +137,7 @@ fn app(fault: Fault) -> Router {
     Router::new()
         .route("/", get(|| async { "fake" }))
         .route("/health/startup", get(startup))
-        .route("/health/ready", get(health("ready", Fault::ReadyNotJson)))
+        .route("/health/ready", get(health("ready", Fault::ReadyFails)))
         .route(
             "/health/live",
             get({
@@ -164,6 +173,33 @@ fn app(fault: Fault) -> Router {
             }),
         )
         .route("/embed", post(move |body: Bytes| async move { tei(fault, &body) }))
+        .route("/v2/health/live", get(move || async move { Json(json!({"live": fault != Fault::V2LiveFalse})) }))
+        .route("/v2/health/ready", get(|| async { Json(json!({"ready": true})) }))
+        .route(
+            "/v2",
+            get(move || async move {
+                let mut server = json!({"name": "fake", "version": "0.0.0", "extensions": []});
+                if fault == Fault::V2ServerNoVersion {
+                    server.as_object_mut().unwrap().remove("version");
+                }
+                Json(server)
+            }),
+        )
+        .route("/v2/models/{model}", get(move |Path(model): Path<String>| async move { v2_metadata(fault, &model) }))
+        .route(
+            "/v2/models/{model}/ready",
+            get(move |Path(model): Path<String>| async move {
+                if model == MODEL {
+                    Json(json!({"name": MODEL, "ready": true})).into_response()
+                } else {
+                    (StatusCode::NOT_FOUND, Json(json!({"error": "no such model"}))).into_response()
+                }
+            }),
+        )
+        .route(
+            "/v2/models/{model}/infer",
+            post(move |Path(model): Path<String>, body: Bytes| async move { v2_infer(fault, &model, &body) }),
+        )
         .route(
             "/v1/models",
             get(move || async move {
@@ -355,6 +391,73 @@ fn tei(fault: Fault, body: &[u8]) -> Response {
         Ok(texts) => Json(vectors(fault, &texts)).into_response(),
         Err(answer) => *answer,
     }
+}
+
+fn v2_error(fault: Fault, status: StatusCode, message: &str) -> Response {
+    if fault == Fault::V2ErrorsFastApi {
+        (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"detail": [{"msg": message}]})))
+            .into_response()
+    } else {
+        (status, Json(json!({"error": message}))).into_response()
+    }
+}
+
+fn v2_metadata(fault: Fault, model: &str) -> Response {
+    if model != MODEL {
+        return (StatusCode::NOT_FOUND, Json(json!({"error": "no such model"}))).into_response();
+    }
+    let name = if fault == Fault::V2ModelMisnamed { "other" } else { MODEL };
+    let datatype = if fault == Fault::V2OutputMismatch { "FP64" } else { "FP32" };
+    Json(json!({
+        "name": name,
+        "platform": "fake",
+        "inputs": [{"name": "text", "datatype": "BYTES", "shape": [-1]}],
+        "outputs": [{"name": "embedding", "datatype": datatype, "shape": [-1, DIMENSION]}],
+    }))
+    .into_response()
+}
+
+/// The Open Inference Protocol's infer route: sentences in the BYTES input
+/// `text`, vectors out of the FP32 output `embedding`.
+fn v2_infer(fault: Fault, model: &str, body: &[u8]) -> Response {
+    if model != MODEL {
+        return v2_error(fault, StatusCode::NOT_FOUND, "no such model");
+    }
+    let Ok(request) = serde_json::from_slice::<Value>(body) else {
+        return v2_error(fault, StatusCode::BAD_REQUEST, "malformed JSON");
+    };
+    let input = &request["inputs"][0];
+    if input["name"] != "text" || input["datatype"] != "BYTES" {
+        return v2_error(fault, StatusCode::BAD_REQUEST, "unknown input or datatype");
+    }
+    let Some(texts) = input["data"]
+        .as_array()
+        .and_then(|d| d.iter().map(|t| t.as_str().map(str::to_owned)).collect::<Option<Vec<_>>>())
+    else {
+        return v2_error(fault, StatusCode::BAD_REQUEST, "BYTES data must be strings");
+    };
+    if input["shape"] != json!([texts.len()]) || texts.is_empty() {
+        return v2_error(fault, StatusCode::BAD_REQUEST, "the shape disagrees with the data");
+    }
+    if texts.iter().any(|t| t.len() > 10_000) {
+        let status = if fault == Fault::V2LongInput500 {
+            StatusCode::INTERNAL_SERVER_ERROR
+        } else {
+            StatusCode::PAYLOAD_TOO_LARGE
+        };
+        return v2_error(fault, status, "sentence too long");
+    }
+    let vectors = vectors(fault, &texts);
+    let data: Vec<f64> = vectors.iter().flatten().copied().collect();
+    let id = if fault == Fault::V2IdDropped { json!("made-up") } else { request["id"].clone() };
+    let mut answer = json!({
+        "model_name": MODEL,
+        "outputs": [{"name": "embedding", "datatype": "FP32", "shape": [texts.len(), DIMENSION], "data": data}],
+    });
+    if !id.is_null() {
+        answer["id"] = id;
+    }
+    Json(answer).into_response()
 }
 
 /// A bag-of-words vector per input (words hashed into `DIMENSION` slots), unit

@@ -41,8 +41,8 @@ fn startup_probe_catches_a_500() {
 }
 
 #[test]
-fn ready_probe_catches_a_non_json_body() {
-    proves("probe.ready.ok", Fault::ReadyNotJson, "not JSON");
+fn ready_probe_catches_a_503() {
+    proves("probe.ready.ok", Fault::ReadyFails, "answered 503");
 }
 
 #[test]
@@ -201,6 +201,75 @@ fn a_route_the_profile_does_not_serve_is_not_applicable() {
     }
 }
 
+/// `judge` under the open-inference-v2 profile.
+fn judge_v2(id: &str, fault: Fault) -> Outcome {
+    let target = UrlTarget::connect(&serve(fault)).expect("the fake is reachable");
+    let mut profile =
+        gauntlet::Profile::load_with("open-inference-v2", &["model=all-MiniLM-L6-v2".into()])
+            .unwrap();
+    profile.thresholds.request_timeout = std::time::Duration::from_secs(2);
+    check(id).judge(&target, &profile)
+}
+
+/// [`proves`] under the open-inference-v2 profile.
+fn proves_v2(id: &str, fault: Fault, says: &str) {
+    match judge_v2(id, Fault::None) {
+        Outcome::Pass(_) => {}
+        other => panic!("{id} should pass on a well-behaved server: {other:?}"),
+    }
+    match judge_v2(id, fault) {
+        Outcome::Fail(message) => {
+            assert!(message.contains(says), "{id}: `{message}` should mention `{says}`")
+        }
+        other => panic!("{id} should fail on {fault:?}: {other:?}"),
+    }
+}
+
+#[test]
+fn v2_health_catches_live_false() {
+    proves_v2("api.v2.health", Fault::V2LiveFalse, "neither empty nor {\"live\": true}");
+}
+
+#[test]
+fn v2_server_catches_missing_version() {
+    proves_v2("api.v2.server", Fault::V2ServerNoVersion, "version");
+}
+
+#[test]
+fn v2_model_catches_a_misnamed_model() {
+    proves_v2("api.v2.model", Fault::V2ModelMisnamed, "names the model \"other\"");
+}
+
+#[test]
+fn v2_infer_catches_an_output_unlike_the_metadata_and_a_dropped_id() {
+    proves_v2("api.v2.infer", Fault::V2OutputMismatch, "the metadata advertises \"FP64\"");
+    proves_v2("api.v2.infer", Fault::V2IdDropped, "came back as \"made-up\"");
+}
+
+#[test]
+fn v2_errors_catches_fastapi_errors() {
+    proves_v2("api.v2.errors", Fault::V2ErrorsFastApi, "answered 422 {\"detail\"");
+}
+
+#[test]
+fn v2_bounded_catches_a_500() {
+    proves_v2("api.v2.bounded", Fault::V2LongInput500, "answered 500");
+}
+
+#[test]
+fn the_embeddings_family_runs_through_the_infer_route() {
+    for id in ["embeddings.unit-norm", "embeddings.semantic", "embeddings.batch-invariance"] {
+        match judge_v2(id, Fault::None) {
+            Outcome::Pass(_) => {}
+            other => panic!("{id} through /v2 infer: {other:?}"),
+        }
+    }
+    match judge_v2("embeddings.unit-norm", Fault::Unnormalized) {
+        Outcome::Fail(message) => assert!(message.contains("norm 3.0"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+}
+
 #[test]
 fn startup_transitions_are_not_applicable_on_a_url_target() {
     match judge("probe.ready.transitions", Fault::None) {
@@ -233,6 +302,12 @@ fn every_check_in_the_catalog_is_proven_here() {
         "api.metrics.series",
         "api.models.list",
         "api.openapi.matches",
+        "api.v2.bounded",
+        "api.v2.errors",
+        "api.v2.health",
+        "api.v2.infer",
+        "api.v2.model",
+        "api.v2.server",
         "embeddings.batch-invariance",
         "embeddings.determinism",
         "embeddings.dimension",

@@ -102,7 +102,7 @@ pub async fn tei(
 
 /// Tokenizes, runs the model and (optionally) normalizes; returns the vectors
 /// and the number of tokens used.
-async fn embed_texts(
+pub(super) async fn embed_texts(
     state: &Arc<AppState>,
     texts: Vec<String>,
     truncate: Option<TruncationDirection>,
@@ -135,7 +135,10 @@ async fn embed_texts(
 }
 
 /// Checks the content type and parses the body as a JSON object.
-fn parse_object(headers: &HeaderMap, body: Bytes) -> Result<Map<String, Value>, ApiError> {
+pub(super) fn parse_object(
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<Map<String, Value>, ApiError> {
     if let Some(kind) = headers.get(CONTENT_TYPE) {
         let kind = kind.to_str().unwrap_or_default().to_ascii_lowercase();
         let essence = kind.split(';').next().unwrap_or_default().trim();
@@ -232,7 +235,7 @@ fn optional_string(request: &Map<String, Value>, field: &str) -> Result<(), ApiE
     }
 }
 
-fn kind_of(value: &Value) -> &'static str {
+pub(super) fn kind_of(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

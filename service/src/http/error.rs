@@ -104,6 +104,15 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// The answer in the Open Inference Protocol's shape, `{"error": message}`,
+    /// with the same status code.
+    pub fn into_protocol_v2(self) -> Response {
+        let (status, _, _, message) = self.parts();
+        (status, Json(json!({ "error": message }))).into_response()
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, kind, code, message) = self.parts();

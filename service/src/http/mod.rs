@@ -8,6 +8,7 @@ mod health;
 mod meta;
 mod router;
 mod state;
+mod v2;
 
 pub use error::ApiError;
 pub use router::router;

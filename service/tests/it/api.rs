@@ -186,3 +186,95 @@ fn api_key_guards_inference_routes_only() {
         );
     }
 }
+
+#[test]
+fn open_inference_protocol_health_and_metadata() {
+    let s = Service::shared();
+    assert_eq!(get_json(&s.url("/v2/health/live")), (200, json!({"live": true})));
+    assert_eq!(get_json(&s.url("/v2/health/ready")), (200, json!({"ready": true})));
+    let (status, server) = get_json(&s.url("/v2"));
+    assert_eq!(status, 200, "{server}");
+    assert_eq!(server["name"], "gauntlet-service");
+    assert!(server["extensions"].is_array());
+    let (status, model) = get_json(&s.url("/v2/models/all-MiniLM-L6-v2"));
+    assert_eq!(status, 200, "{model}");
+    assert_eq!(model["inputs"], json!([{"name": "text", "datatype": "BYTES", "shape": [-1]}]));
+    assert_eq!(
+        model["outputs"],
+        json!([{"name": "embedding", "datatype": "FP32", "shape": [-1, 384]}])
+    );
+    assert_eq!(
+        get_json(&s.url("/v2/models/all-MiniLM-L6-v2/ready")),
+        (200, json!({"name": "all-MiniLM-L6-v2", "ready": true}))
+    );
+}
+
+#[test]
+fn open_inference_protocol_infer_gives_the_same_vectors_as_the_openai_route() {
+    let s = Service::shared();
+    let sentences = ["A man is playing a guitar.", "Kubernetes restarts failed pods."];
+    let (status, answer) = post_json(
+        &s.url("/v2/models/all-MiniLM-L6-v2/infer"),
+        &json!({"id": "req-7", "inputs": [{"name": "text", "shape": [2], "datatype": "BYTES", "data": sentences}]}),
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["id"], "req-7");
+    assert_eq!(answer["model_name"], "all-MiniLM-L6-v2");
+    let output = &answer["outputs"][0];
+    assert_eq!(
+        (output["name"].as_str(), output["datatype"].as_str()),
+        (Some("embedding"), Some("FP32"))
+    );
+    assert_eq!(output["shape"], json!([2, 384]));
+    let flat = floats(&output["data"]);
+    let (_, openai) = post_json(&s.url("/v1/embeddings"), &json!({"input": sentences}));
+    for (i, chunk) in flat.chunks(384).enumerate() {
+        assert_eq!(chunk, floats(&openai["data"][i]["embedding"]).as_slice(), "sentence {i}");
+    }
+    // Nested data of shape [n, 1] is the same tensor.
+    let (status, nested) = post_json(
+        &s.url("/v2/models/all-MiniLM-L6-v2/infer"),
+        &json!({"inputs": [{"name": "text", "shape": [2, 1], "datatype": "BYTES", "data": [[sentences[0]], [sentences[1]]]}]}),
+    );
+    assert_eq!(status, 200, "{nested}");
+    assert_eq!(floats(&nested["outputs"][0]["data"]), flat);
+    assert!(nested["id"].as_str().is_some_and(|id| !id.is_empty()), "an id is always given");
+}
+
+#[test]
+fn open_inference_protocol_errors_are_4xx_in_its_shape() {
+    let s = Service::shared();
+    let infer = s.url("/v2/models/all-MiniLM-L6-v2/infer");
+    let tensor = |name: &str, datatype: &str, shape: Value, data: Value| json!({"inputs": [{"name": name, "datatype": datatype, "shape": shape, "data": data}]});
+    let cases = [
+        (tensor("args", "BYTES", json!([1]), json!(["x"])), 400, "only input is `text`"),
+        (tensor("text", "FP32", json!([1]), json!([1.5])), 400, "datatype"),
+        (tensor("text", "BYTES", json!([3]), json!(["a", "b"])), 400, "but 2 data elements"),
+        (tensor("text", "BYTES", json!([1]), json!([42])), 400, "must be strings"),
+        (json!({"inputs": []}), 400, "exactly one"),
+        (
+            json!({"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": ["x"]}], "outputs": [{"name": "logits"}]}),
+            400,
+            "only output",
+        ),
+    ];
+    for (body, status, says) in cases {
+        let (got, answer) = post_json(&infer, &body);
+        assert_eq!(got, status, "{body} -> {answer}");
+        assert!(answer["error"].as_str().is_some_and(|e| e.contains(says)), "{body} -> {answer}");
+    }
+    let (status, answer) = get_json(&s.url("/v2/models/nosuch"));
+    assert_eq!(status, 404);
+    assert!(answer["error"].as_str().is_some_and(|e| e.contains("all-MiniLM-L6-v2")), "{answer}");
+    let (status, answer) = post_json(&s.url("/v2/models/nosuch/infer"), &json!({}));
+    assert_eq!(status, 404, "{answer}");
+    let malformed = client()
+        .post(&infer)
+        .header("content-type", "application/json")
+        .body("{\"inputs\": ")
+        .send()
+        .unwrap();
+    assert_eq!(malformed.status(), 400);
+    let body: Value = malformed.json().unwrap();
+    assert!(body["error"].is_string(), "{body}");
+}
