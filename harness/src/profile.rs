@@ -15,6 +15,8 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("openai-compatible", include_str!("../profiles/openai-compatible.yaml")),
     ("gpu", include_str!("../profiles/gpu.yaml")),
     ("open-inference-v2", include_str!("../profiles/open-inference-v2.yaml")),
+    ("tei", include_str!("../profiles/tei.yaml")),
+    ("vllm", include_str!("../profiles/vllm.yaml")),
 ];
 
 /// A loaded profile.
@@ -44,6 +46,8 @@ pub struct Profile {
     pub routes: BTreeMap<Route, String>,
     /// How the Open Inference Protocol infer route carries sentences and vectors.
     pub v2: V2,
+    /// The series the metrics route must export.
+    pub metrics: Vec<String>,
     /// The numbers.
     pub thresholds: Thresholds,
 }
@@ -214,7 +218,7 @@ impl Default for Profile {
 pub enum Error {
     /// Neither a built-in name nor a readable file.
     #[error(
-        "--profile {0}: no built-in profile of that name (reference, openai-compatible, open-inference-v2, gpu) and no such file"
+        "--profile {0}: no built-in profile of that name (reference, openai-compatible, open-inference-v2, tei, vllm, gpu) and no such file"
     )]
     Unknown(String),
     /// The YAML does not parse.
@@ -252,6 +256,7 @@ struct Document {
     routes: Option<BTreeMap<String, Option<String>>>,
     #[serde(default)]
     v2: V2,
+    metrics: Option<Vec<String>>,
     snapshots: Option<PathBuf>,
     manifests: Option<PathBuf>,
     #[serde(default)]
@@ -447,6 +452,7 @@ impl Profile {
             model: doc.model,
             routes,
             v2: doc.v2,
+            metrics: doc.metrics.unwrap_or_else(default_metrics),
             thresholds: doc.thresholds.over(&Thresholds::default()),
         })
     }
@@ -517,6 +523,13 @@ fn default_routes() -> BTreeMap<String, Option<String>> {
             serde_json::from_value(doc["routes"].clone()).expect("reference.yaml names its routes")
         })
         .clone()
+}
+
+/// The reference profile's series: those of a profile that names none.
+fn default_metrics() -> Vec<String> {
+    let (_, text) = BUILT_IN.iter().find(|(n, _)| *n == "reference").expect("built in");
+    let doc: serde_json::Value = serde_yaml::from_str(text).expect("reference.yaml parses");
+    serde_json::from_value(doc["metrics"].clone()).expect("reference.yaml names its series")
 }
 
 /// Applies one `KEY=VALUE` (`--set`) to a profile document. The key is a dotted

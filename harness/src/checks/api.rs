@@ -18,17 +18,6 @@ const HEALTH: &str = include_str!("../../../schemas/api/health.schema.json");
 const ERROR: &str = include_str!("../../../schemas/api/error.schema.json");
 const INFO: &str = include_str!("../../../schemas/api/info.schema.json");
 
-/// Series a reference-grade service must export.
-const REQUIRED_SERIES: &[&str] = &[
-    "gauntlet_http_requests_total",
-    "gauntlet_http_request_duration_seconds_bucket",
-    "gauntlet_queue_depth",
-    "gauntlet_batch_size_bucket",
-    "gauntlet_tokens_total",
-    "gauntlet_model_load_seconds",
-    "gauntlet_inference_errors_total",
-];
-
 pub(super) const CHECKS: &[Check] = &[
     check! {
         id: "api.embeddings.schema",
@@ -69,8 +58,15 @@ pub(super) const CHECKS: &[Check] = &[
         id: "api.metrics.series",
         family: Api,
         level: Must,
-        description: "GET /metrics parses as Prometheus text and carries the required series",
+        description: "after an embedding request, the metrics route parses as Prometheus text and carries the profile's series",
         run: |profile, http: Http| metrics_series(http, profile),
+    },
+    check! {
+        id: "api.version.reported",
+        family: Api,
+        level: Must,
+        description: "the version route answers 200 with {\"version\": a non-empty string}, as vLLM's /version does",
+        run: |profile, http: Http| version_reported(http, profile),
     },
     check! {
         id: "api.openapi.matches",
@@ -321,25 +317,42 @@ fn metrics_series(http: Http<'_>, profile: &Profile) -> Outcome {
         Ok(url) => url,
         Err(na) => return na.into(),
     };
+    if profile.metrics.is_empty() {
+        return Outcome::NotApplicable(format!(
+            "not applicable: profile `{}` names no series (`metrics:`)",
+            profile.name
+        ));
+    }
+    // Some servers (TEI) register a series only when it is first used.
+    let _ = super::embeddings::embed(http, profile, &["Metrics are counted."]);
+    let path = profile.route(Route::Metrics).unwrap_or_default();
     let response = match client().get(url).send() {
         Ok(r) => r,
-        Err(e) => return Outcome::Fail(format!("GET /metrics: {e}")),
+        Err(e) => return Outcome::Fail(format!("GET {path}: {e}")),
     };
     let status = response.status().as_u16();
     let text = response.text().unwrap_or_default();
     if status != 200 {
-        return Outcome::Fail(format!("GET /metrics answered {status}"));
+        return Outcome::Fail(format!("GET {path} answered {status}"));
     }
     let names = match parse_prometheus(&text) {
         Ok(names) => names,
-        Err(e) => return Outcome::Fail(format!("GET /metrics is not Prometheus text: {e}")),
+        Err(e) => return Outcome::Fail(format!("GET {path} is not Prometheus text: {e}")),
     };
-    let missing: Vec<&str> =
-        REQUIRED_SERIES.iter().copied().filter(|s| !names.iter().any(|n| n == s)).collect();
+    let missing: Vec<&str> = profile
+        .metrics
+        .iter()
+        .map(String::as_str)
+        .filter(|s| !names.iter().any(|n| n == s))
+        .collect();
     if missing.is_empty() {
-        Outcome::Pass(format!("{} samples, every required series present", names.len()))
+        Outcome::Pass(format!(
+            "{} samples, each of the profile's {} series present",
+            names.len(),
+            profile.metrics.len()
+        ))
     } else {
-        Outcome::Fail(format!("GET /metrics lacks the series {}", missing.join(", ")))
+        Outcome::Fail(format!("GET {path} lacks the series {}", missing.join(", ")))
     }
 }
 
@@ -379,6 +392,26 @@ pub fn parse_prometheus(text: &str) -> Result<Vec<String>, Failure> {
         names.push(name.to_owned());
     }
     Ok(names)
+}
+
+fn version_reported(http: Http<'_>, profile: &Profile) -> Outcome {
+    let path = match profile.route(Route::Version) {
+        Ok(path) => path,
+        Err(na) => return na.into(),
+    };
+    match get_json(&format!("{}{path}", http.base_url())) {
+        Ok((200, body)) => match body["version"].as_str() {
+            Some(v) if !v.trim().is_empty() => Outcome::Pass(format!("GET {path}: version {v}")),
+            _ => Outcome::Fail(format!(
+                "GET {path} answered 200 without a non-empty string `version`: {}",
+                clip(&body.to_string())
+            )),
+        },
+        Ok((status, body)) => {
+            Outcome::Fail(format!("GET {path} answered {status}: {}", clip(&body.to_string())))
+        }
+        Err(e) => Outcome::Fail(e.to_string()),
+    }
 }
 
 fn openapi_matches(http: Http<'_>, profile: &Profile) -> Outcome {

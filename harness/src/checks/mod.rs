@@ -12,6 +12,7 @@ mod openai;
 mod probes;
 mod runtime;
 mod snapshots;
+mod tei;
 mod v2;
 
 use crate::check::Check;
@@ -32,6 +33,7 @@ pub fn catalog() -> Vec<Check> {
         .chain(kube::CHECKS)
         .chain(gpu::CHECKS)
         .chain(v2::CHECKS)
+        .chain(tei::CHECKS)
         .copied()
         .collect();
     all.sort_by_key(|c| c.id);

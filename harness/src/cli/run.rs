@@ -18,7 +18,7 @@ pub struct Args {
     /// `kube[=CONTEXT]` (deploy the profile's manifests to a cluster).
     #[arg(long)]
     target: String,
-    /// A built-in profile (reference, openai-compatible, open-inference-v2, gpu) or a YAML file.
+    /// A built-in profile (reference, openai-compatible, open-inference-v2, tei, vllm, gpu) or a YAML file.
     #[arg(long, default_value = "reference")]
     profile: String,
     /// Write the JSON report here.

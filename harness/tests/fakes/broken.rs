@@ -89,6 +89,20 @@ pub enum Fault {
     V2ErrorsFastApi,
     /// A sentence over the limit gets a 500.
     V2LongInput500,
+    /// `/version` has no `version`.
+    VersionMissing,
+    /// TEI's `normalize: false` gives a vector of another direction.
+    TeiRawElsewhere,
+    /// TEI's `truncate: true` is ignored: a long input is still refused.
+    TeiTruncateIgnored,
+    /// TEI's `/embed_all` answers pooled vectors, not token vectors.
+    TeiEmbedAllPooled,
+    /// TEI's `/info` lacks `max_input_length`.
+    TeiInfoIncomplete,
+    /// TEI's `/tokenize` gives offsets past the end of the input.
+    TeiTokenizeOffsets,
+    /// TEI's routes refuse in OpenAI's error shape, not TEI's.
+    TeiErrorsOpenAi,
 }
 
 /// The model the fake serves.
@@ -173,6 +187,17 @@ fn app(fault: Fault) -> Router {
             }),
         )
         .route("/embed", post(move |body: Bytes| async move { tei(fault, &body) }))
+        .route(
+            "/version",
+            get(move || async move {
+                if fault == Fault::VersionMissing {
+                    Json(json!({"name": "fake"}))
+                } else {
+                    Json(json!({"version": "0.0.0"}))
+                }
+            }),
+        )
+        .nest("/tei", tei_routes(fault))
         .route("/v2/health/live", get(move || async move { Json(json!({"live": fault != Fault::V2LiveFalse})) }))
         .route("/v2/health/ready", get(|| async { Json(json!({"ready": true})) }))
         .route(
@@ -391,6 +416,167 @@ fn tei(fault: Fault, body: &[u8]) -> Response {
         Ok(texts) => Json(vectors(fault, &texts)).into_response(),
         Err(answer) => *answer,
     }
+}
+
+/// TEI's routes, as its OpenAPI document describes them, under `/tei`.
+fn tei_routes(fault: Fault) -> Router {
+    Router::new()
+        .route("/health", get(|| async { StatusCode::OK }))
+        .route("/embed", post(move |body: Bytes| async move { tei_embed(fault, &body) }))
+        .route("/embed_all", post(move |body: Bytes| async move { tei_embed_all(fault, &body) }))
+        .route("/v1/embeddings", post(move |body: Bytes| async move { openai(fault, &body) }))
+        .route(
+            "/info",
+            get(move || async move {
+                let mut info = json!({
+                    "model_id": "fake/all-MiniLM-L6-v2", "model_dtype": "float32",
+                    "model_type": {"embedding": {"pooling": "mean"}},
+                    "max_concurrent_requests": 8, "max_input_length": 2048, "max_batch_tokens": 16384,
+                    "max_client_batch_size": MAX_BATCH, "auto_truncate": false,
+                    "tokenization_workers": 1, "version": "1.7.1",
+                });
+                if fault == Fault::TeiInfoIncomplete {
+                    info.as_object_mut().unwrap().remove("max_input_length");
+                }
+                Json(info)
+            }),
+        )
+        .route(
+            "/tokenize",
+            post(move |body: Bytes| async move {
+                let request: Value = serde_json::from_slice(&body).unwrap_or_default();
+                let text = request["inputs"].as_str().unwrap_or_default().to_owned();
+                let mut tokens = vec![json!({"id": 101, "text": "[CLS]", "special": true, "start": null, "stop": null})];
+                let mut at = 0;
+                for word in text.split(' ') {
+                    let stop = if fault == Fault::TeiTokenizeOffsets { at + word.len() + 100 } else { at + word.len() };
+                    tokens.push(json!({"id": hash(word) % 30000, "text": word, "special": false, "start": at, "stop": stop}));
+                    at += word.len() + 1;
+                }
+                tokens.push(json!({"id": 102, "text": "[SEP]", "special": true, "start": null, "stop": null}));
+                Json(json!([tokens]))
+            }),
+        )
+        .route(
+            "/metrics",
+            get(move || async move {
+                let mut text = String::new();
+                for (family, kind, series) in [
+                    ("te_request_count", "counter", "te_request_count{method=\"batch\"} 2"),
+                    ("te_request_success", "counter", "te_request_success{method=\"batch\"} 2"),
+                    ("te_embed_count", "counter", "te_embed_count 2"),
+                    ("te_embed_success", "counter", "te_embed_success 2"),
+                    ("te_request_duration", "histogram", "te_request_duration_bucket{le=\"+Inf\"} 2"),
+                    ("te_embed_inference_duration", "histogram", "te_embed_inference_duration_bucket{le=\"+Inf\"} 2"),
+                    ("te_queue_size", "gauge", "te_queue_size 0"),
+                ] {
+                    if !(fault == Fault::MetricsMissingSeries && family == "te_embed_count") {
+                        text.push_str(&format!("# TYPE {family} {kind}\n{series}\n"));
+                    }
+                }
+                text
+            }),
+        )
+}
+
+/// TEI's error object.
+fn tei_error(fault: Fault, status: StatusCode, message: &str, kind: &str) -> Response {
+    if fault == Fault::TeiErrorsOpenAi {
+        error(status, message)
+    } else {
+        (status, Json(json!({"error": message, "error_type": kind}))).into_response()
+    }
+}
+
+/// TEI's inputs: a string or a list of them, within the batch and length limits.
+fn tei_inputs(fault: Fault, request: &Value, truncate: bool) -> Result<Vec<String>, Box<Response>> {
+    let texts: Vec<String> = match &request["inputs"] {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(a) => a.iter().map(|v| v.as_str().unwrap_or_default().to_owned()).collect(),
+        _ => {
+            return Err(Box::new(tei_error(
+                fault,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "bad inputs",
+                "Validation",
+            )));
+        }
+    };
+    if texts.is_empty() {
+        return Err(Box::new(tei_error(
+            fault,
+            StatusCode::BAD_REQUEST,
+            "`inputs` cannot be empty",
+            "Empty",
+        )));
+    }
+    if texts.len() > MAX_BATCH {
+        return Err(Box::new(tei_error(
+            fault,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "batch size too large",
+            "Validation",
+        )));
+    }
+    let too_long = texts.iter().any(|t| t.len() > 10_000);
+    if too_long && (!truncate || fault == Fault::TeiTruncateIgnored) {
+        return Err(Box::new(tei_error(
+            fault,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "input too long",
+            "Validation",
+        )));
+    }
+    Ok(texts.into_iter().map(|t| t.chars().take(10_000).collect()).collect())
+}
+
+fn tei_embed(fault: Fault, body: &[u8]) -> Response {
+    let Ok(request) = serde_json::from_slice::<Value>(body) else {
+        return tei_error(fault, StatusCode::UNPROCESSABLE_ENTITY, "not JSON", "Validation");
+    };
+    let texts = match tei_inputs(fault, &request, request["truncate"] == true) {
+        Ok(texts) => texts,
+        Err(answer) => return *answer,
+    };
+    let mut vectors = vectors(fault, &texts);
+    if request["normalize"] == false {
+        for v in &mut vectors {
+            v.iter_mut().for_each(|x| *x *= 2.5);
+            if fault == Fault::TeiRawElsewhere {
+                v.reverse();
+            }
+        }
+    }
+    Json(vectors).into_response()
+}
+
+/// One vector per token: zero for [CLS] and [SEP], a word's slot for each word,
+/// so their mean points where `/embed`'s vector does.
+fn tei_embed_all(fault: Fault, body: &[u8]) -> Response {
+    let request = serde_json::from_slice::<Value>(body).unwrap_or_default();
+    let texts = match tei_inputs(fault, &request, true) {
+        Ok(texts) => texts,
+        Err(answer) => return *answer,
+    };
+    if fault == Fault::TeiEmbedAllPooled {
+        return Json(vectors(fault, &texts)).into_response();
+    }
+    let all: Vec<Vec<Vec<f64>>> = texts
+        .iter()
+        .map(|text| {
+            let mut tokens = vec![vec![0.0; DIMENSION]];
+            for word in
+                text.to_lowercase().split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty())
+            {
+                let mut v = vec![0.0; DIMENSION];
+                v[(hash(word) % DIMENSION as u64) as usize] = 1.0;
+                tokens.push(v);
+            }
+            tokens.push(vec![0.0; DIMENSION]);
+            tokens
+        })
+        .collect();
+    Json(all).into_response()
 }
 
 fn v2_error(fault: Fault, status: StatusCode, message: &str) -> Response {

@@ -270,6 +270,82 @@ fn the_embeddings_family_runs_through_the_infer_route() {
     }
 }
 
+/// `judge` under the tei profile, on the fake's TEI routes.
+fn judge_tei(id: &str, fault: Fault) -> Outcome {
+    let target = UrlTarget::connect(&serve(fault)).expect("the fake is reachable");
+    let sets = ["route_prefix=/tei".into(), "readiness_path=/tei/health".into()];
+    let mut profile = gauntlet::Profile::load_with("tei", &sets).unwrap();
+    profile.thresholds.max_batch = MAX_BATCH;
+    profile.thresholds.request_timeout = std::time::Duration::from_secs(5);
+    check(id).judge(&target, &profile)
+}
+
+/// [`proves`] under the tei profile.
+fn proves_tei(id: &str, fault: Fault, says: &str) {
+    match judge_tei(id, Fault::None) {
+        Outcome::Pass(_) => {}
+        other => panic!("{id} should pass on a well-behaved TEI: {other:?}"),
+    }
+    match judge_tei(id, fault) {
+        Outcome::Fail(message) => {
+            assert!(message.contains(says), "{id}: `{message}` should mention `{says}`")
+        }
+        other => panic!("{id} should fail on {fault:?}: {other:?}"),
+    }
+}
+
+#[test]
+fn tei_normalize_catches_unit_failures_and_a_raw_vector_elsewhere() {
+    proves_tei("api.tei.normalize", Fault::Unnormalized, "norm 3.0");
+    proves_tei("api.tei.normalize", Fault::TeiRawElsewhere, "not the same direction");
+}
+
+#[test]
+fn tei_truncate_catches_an_ignored_truncate() {
+    proves_tei("api.tei.truncate", Fault::TeiTruncateIgnored, "with truncate true");
+}
+
+#[test]
+fn tei_embed_all_catches_pooled_vectors() {
+    proves_tei("api.tei.embed-all", Fault::TeiEmbedAllPooled, "without one list of token vectors");
+}
+
+#[test]
+fn tei_info_catches_a_missing_field() {
+    proves_tei("api.tei.info", Fault::TeiInfoIncomplete, "max_input_length");
+}
+
+#[test]
+fn tei_tokenize_catches_offsets_past_the_input() {
+    proves_tei("api.tei.tokenize", Fault::TeiTokenizeOffsets, "outside the");
+}
+
+#[test]
+fn tei_errors_catches_another_error_shape() {
+    proves_tei("api.tei.errors", Fault::TeiErrorsOpenAi, "not refused in TEI's error shape");
+}
+
+#[test]
+fn tei_metrics_are_its_own_series() {
+    proves_tei("api.metrics.series", Fault::MetricsMissingSeries, "te_embed_count");
+}
+
+#[test]
+fn the_tei_profile_passes_on_a_server_that_keeps_teis_contract() {
+    let profile = gauntlet::Profile::built_in("tei").unwrap();
+    for check in checks::catalog().iter().filter(|c| profile.selects(c.id)) {
+        match judge_tei(check.id, Fault::None) {
+            Outcome::Pass(_) => {}
+            other => panic!("{} on a well-behaved TEI: {other:?}", check.id),
+        }
+    }
+}
+
+#[test]
+fn version_catches_a_missing_version() {
+    proves("api.version.reported", Fault::VersionMissing, "without a non-empty string `version`");
+}
+
 #[test]
 fn startup_transitions_are_not_applicable_on_a_url_target() {
     match judge("probe.ready.transitions", Fault::None) {
@@ -302,12 +378,19 @@ fn every_check_in_the_catalog_is_proven_here() {
         "api.metrics.series",
         "api.models.list",
         "api.openapi.matches",
+        "api.tei.embed-all",
+        "api.tei.errors",
+        "api.tei.info",
+        "api.tei.normalize",
+        "api.tei.tokenize",
+        "api.tei.truncate",
         "api.v2.bounded",
         "api.v2.errors",
         "api.v2.health",
         "api.v2.infer",
         "api.v2.model",
         "api.v2.server",
+        "api.version.reported",
         "embeddings.batch-invariance",
         "embeddings.determinism",
         "embeddings.dimension",

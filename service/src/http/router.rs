@@ -35,6 +35,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(meta::metrics))
         .route("/gpu", get(meta::gpu))
         .route("/openapi.json", get(meta::openapi))
+        .route("/version", get(meta::version))
         .route("/v2", get(v2::server))
         .route("/v2/health/live", get(v2::live))
         .route("/v2/health/ready", get(v2::ready))

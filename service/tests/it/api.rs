@@ -66,6 +66,12 @@ fn models_lists_the_served_model_in_openai_shape() {
 }
 
 #[test]
+fn version_names_the_service_version() {
+    let (status, body) = get_json(&Service::shared().url("/version"));
+    assert_eq!((status, body), (200, json!({"version": env!("CARGO_PKG_VERSION")})));
+}
+
+#[test]
 fn null_options_mean_unset_as_the_document_says() {
     let s = Service::shared();
     let (status, body) =
