@@ -120,6 +120,9 @@ async fn infer_inner(
             return Err(invalid(format!("`id` must be a string, got {}", kind_of(other))));
         }
     };
+    if request.get("parameters").is_some_and(|p| !p.is_object() && !p.is_null()) {
+        return Err(invalid("`parameters` must be an object".into()));
+    }
     let truncate = match request.get("parameters").map(|p| &p["truncate"]) {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
@@ -191,6 +194,9 @@ fn sentences(request: &Map<String, Value>, max: usize) -> Result<Vec<String>, Ap
         }
         None => return Err(invalid("`inputs[0].name` must be a string".into())),
     }
+    if input.get("parameters").is_some_and(|p| !p.is_object() && !p.is_null()) {
+        return Err(invalid(format!("input `{INPUT}` has `parameters` that are not an object")));
+    }
     if input["datatype"] != "BYTES" {
         return Err(invalid(format!(
             "input `{INPUT}` has datatype {}, but it is BYTES",
@@ -209,6 +215,12 @@ fn sentences(request: &Map<String, Value>, max: usize) -> Result<Vec<String>, Ap
             )));
         }
     };
+    if !input["data"].is_array() {
+        return Err(invalid(format!(
+            "input `{INPUT}` needs `data`, an array of its strings, got {}",
+            kind_of(&input["data"])
+        )));
+    }
     let mut texts = Vec::new();
     flatten(&input["data"], &mut texts)?;
     if texts.len() != n {

@@ -77,8 +77,15 @@ fn null_options_mean_unset_as_the_document_says() {
     let (status, body) =
         post_json(&s.url("/v1/embeddings"), &json!({"input": "x", "dimensions": null}));
     assert_eq!(status, 200, "{body}");
-    let (status, body) =
-        post_json(&s.url("/embed"), &json!({"inputs": "x", "truncation_direction": null}));
+    let (status, body) = post_json(
+        &s.url("/embed"),
+        &json!({"inputs": "x", "truncation_direction": null, "truncate": null, "normalize": null}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = post_json(
+        &s.url("/v1/embeddings"),
+        &json!({"input": "x", "truncate": null, "encoding_format": null, "model": null}),
+    );
     assert_eq!(status, 200, "{body}");
 }
 
@@ -257,6 +264,7 @@ fn open_inference_protocol_errors_are_4xx_in_its_shape() {
         (tensor("text", "FP32", json!([1]), json!([1.5])), 400, "datatype"),
         (tensor("text", "BYTES", json!([3]), json!(["a", "b"])), 400, "but 2 data elements"),
         (tensor("text", "BYTES", json!([1]), json!([42])), 400, "must be strings"),
+        (tensor("text", "BYTES", json!([1]), json!("bare")), 400, "an array of its strings"),
         (json!({"inputs": []}), 400, "exactly one"),
         (
             json!({"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": ["x"]}], "outputs": [{"name": "logits"}]}),
