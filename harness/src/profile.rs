@@ -334,15 +334,12 @@ impl Default for Thresholds {
         static DEFAULTS: std::sync::OnceLock<Thresholds> = std::sync::OnceLock::new();
         DEFAULTS
             .get_or_init(|| {
-                let (_, text) = BUILT_IN.iter().find(|(n, _)| *n == "reference").expect("built in");
-                #[derive(Deserialize)]
-                struct Numbers {
-                    thresholds: ThresholdsDoc,
-                }
-                let numbers: Numbers = serde_yaml::from_str(text).expect("reference.yaml parses");
+                let numbers: ThresholdsDoc =
+                    serde_json::from_value(reference_document()["thresholds"].clone())
+                        .expect("reference.yaml sets its thresholds");
                 // Every threshold is set there (a test holds it to the schema), so
                 // nothing of this zero base shows through.
-                numbers.thresholds.over(&Thresholds::ZERO)
+                numbers.over(&Thresholds::ZERO)
             })
             .clone()
     }
@@ -506,30 +503,36 @@ impl Profile {
 fn schema() -> &'static jsonschema::Validator {
     static VALIDATOR: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
     VALIDATOR.get_or_init(|| {
-        let schema: serde_json::Value =
-            serde_json::from_str(SCHEMA).expect("the profile schema is JSON");
-        jsonschema::validator_for(&schema).expect("the profile schema is a valid schema")
+        jsonschema::validator_for(schema_document()).expect("the profile schema is a valid schema")
+    })
+}
+
+/// The profile schema as JSON, parsed once.
+fn schema_document() -> &'static serde_json::Value {
+    static DOCUMENT: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    DOCUMENT.get_or_init(|| serde_json::from_str(SCHEMA).expect("the profile schema is JSON"))
+}
+
+/// `reference.yaml`, parsed once: where every default (thresholds, routes,
+/// metrics) is written.
+fn reference_document() -> &'static serde_json::Value {
+    static DOCUMENT: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        let (_, text) = BUILT_IN.iter().find(|(n, _)| *n == "reference").expect("built in");
+        serde_yaml::from_str(text).expect("reference.yaml parses")
     })
 }
 
 /// The reference profile's route table: the routes of a profile that names none.
 fn default_routes() -> BTreeMap<String, Option<String>> {
-    static ROUTES: std::sync::OnceLock<BTreeMap<String, Option<String>>> =
-        std::sync::OnceLock::new();
-    ROUTES
-        .get_or_init(|| {
-            let (_, text) = BUILT_IN.iter().find(|(n, _)| *n == "reference").expect("built in");
-            let doc: serde_json::Value = serde_yaml::from_str(text).expect("reference.yaml parses");
-            serde_json::from_value(doc["routes"].clone()).expect("reference.yaml names its routes")
-        })
-        .clone()
+    serde_json::from_value(reference_document()["routes"].clone())
+        .expect("reference.yaml names its routes")
 }
 
 /// The reference profile's series: those of a profile that names none.
 fn default_metrics() -> Vec<String> {
-    let (_, text) = BUILT_IN.iter().find(|(n, _)| *n == "reference").expect("built in");
-    let doc: serde_json::Value = serde_yaml::from_str(text).expect("reference.yaml parses");
-    serde_json::from_value(doc["metrics"].clone()).expect("reference.yaml names its series")
+    serde_json::from_value(reference_document()["metrics"].clone())
+        .expect("reference.yaml names its series")
 }
 
 /// Applies one `KEY=VALUE` (`--set`) to a profile document. The key is a dotted
@@ -541,8 +544,7 @@ fn apply_set(doc: &mut serde_json::Value, set: &str) -> Result<(), String> {
     if key.is_empty() || path.iter().any(|p| p.is_empty()) {
         return Err(format!("`{key}` is not a dotted field path"));
     }
-    let full: serde_json::Value = serde_json::from_str(SCHEMA).expect("the profile schema is JSON");
-    let mut at = &full;
+    let mut at = schema_document();
     for part in &path {
         at = at
             .get("properties")

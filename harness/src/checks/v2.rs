@@ -218,6 +218,18 @@ fn input_name(profile: &Profile, metadata: Option<&Value>) -> Result<String, Out
         })
 }
 
+/// The infer route and the input tensor sentences go in; the model metadata
+/// is read only when the profile names no input.
+fn infer_input(http: Http<'_>, profile: &Profile) -> Result<(String, String), Outcome> {
+    let path = profile.route(Route::V2Infer)?;
+    let metadata = if profile.v2.input.is_none() {
+        metadata(http, profile).ok().map(|(_, m)| m)
+    } else {
+        None
+    };
+    Ok((path, input_name(profile, metadata.as_ref())?))
+}
+
 /// The request body carrying `sentences` in the BYTES tensor `input`.
 fn request(input: &str, sentences: &[&str], id: Option<&str>) -> Value {
     let tensor =
@@ -251,13 +263,7 @@ pub(super) fn embed(
     profile: &Profile,
     sentences: &[&str],
 ) -> Result<Vec<Vec<f64>>, Outcome> {
-    let path = profile.route(Route::V2Infer)?;
-    let metadata = if profile.v2.input.is_none() {
-        metadata(http, profile).ok().map(|(_, m)| m)
-    } else {
-        None
-    };
-    let input = input_name(profile, metadata.as_ref())?;
+    let (path, input) = infer_input(http, profile)?;
     let body = request(&input, sentences, None).to_string();
     let (status, text) =
         post(http, profile, &path, &body).map_err(|e| Outcome::Fail(e.to_string()))?;
@@ -458,12 +464,8 @@ fn infer(http: Http<'_>, profile: &Profile) -> Outcome {
 }
 
 fn errors(http: Http<'_>, profile: &Profile) -> Outcome {
-    let path = match profile.route(Route::V2Infer) {
-        Ok(path) => path,
-        Err(na) => return na.into(),
-    };
-    let input = match input_name(profile, metadata(http, profile).ok().map(|(_, m)| m).as_ref()) {
-        Ok(input) => input,
+    let (path, input) = match infer_input(http, profile) {
+        Ok(found) => found,
         Err(outcome) => return outcome,
     };
     let unknown_model = match profile.model.as_deref() {
@@ -520,12 +522,8 @@ fn errors(http: Http<'_>, profile: &Profile) -> Outcome {
 }
 
 fn bounded(http: Http<'_>, profile: &Profile) -> Outcome {
-    let path = match profile.route(Route::V2Infer) {
-        Ok(path) => path,
-        Err(na) => return na.into(),
-    };
-    let input = match input_name(profile, metadata(http, profile).ok().map(|(_, m)| m).as_ref()) {
-        Ok(input) => input,
+    let (path, input) = match infer_input(http, profile) {
+        Ok(found) => found,
         Err(outcome) => return outcome,
     };
     let long = "limits ".repeat(40_000);
