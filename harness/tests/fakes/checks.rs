@@ -23,6 +23,11 @@ fn judge(id: &str, fault: Fault) -> Outcome {
 
 /// Asserts `id` passes on a good fake and fails on `fault` with a message containing `says`.
 fn proves(id: &str, fault: Fault, says: &str) {
+    proves_under(judge, id, fault, says)
+}
+
+/// [`proves`] with `judge` choosing the profile.
+fn proves_under(judge: fn(&str, Fault) -> Outcome, id: &str, fault: Fault, says: &str) {
     match judge(id, Fault::None) {
         Outcome::Pass(_) => {}
         other => panic!("{id} should pass on a well-behaved service: {other:?}"),
@@ -213,16 +218,7 @@ fn judge_v2(id: &str, fault: Fault) -> Outcome {
 
 /// [`proves`] under the open-inference-v2 profile.
 fn proves_v2(id: &str, fault: Fault, says: &str) {
-    match judge_v2(id, Fault::None) {
-        Outcome::Pass(_) => {}
-        other => panic!("{id} should pass on a well-behaved server: {other:?}"),
-    }
-    match judge_v2(id, fault) {
-        Outcome::Fail(message) => {
-            assert!(message.contains(says), "{id}: `{message}` should mention `{says}`")
-        }
-        other => panic!("{id} should fail on {fault:?}: {other:?}"),
-    }
+    proves_under(judge_v2, id, fault, says)
 }
 
 #[test]
@@ -282,16 +278,7 @@ fn judge_tei(id: &str, fault: Fault) -> Outcome {
 
 /// [`proves`] under the tei profile.
 fn proves_tei(id: &str, fault: Fault, says: &str) {
-    match judge_tei(id, Fault::None) {
-        Outcome::Pass(_) => {}
-        other => panic!("{id} should pass on a well-behaved TEI: {other:?}"),
-    }
-    match judge_tei(id, fault) {
-        Outcome::Fail(message) => {
-            assert!(message.contains(says), "{id}: `{message}` should mention `{says}`")
-        }
-        other => panic!("{id} should fail on {fault:?}: {other:?}"),
-    }
+    proves_under(judge_tei, id, fault, says)
 }
 
 #[test]
