@@ -63,6 +63,47 @@ pub fn client_within(bound: Duration) -> reqwest::blocking::Client {
         .expect("a client with no TLS settings always builds")
 }
 
+/// An answer read whole: its status, its text, and the text as JSON when it is JSON.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body.
+    pub text: String,
+    /// The body parsed as JSON, when it parses.
+    pub json: Option<Value>,
+}
+
+/// GETs `base` + `path`, or POSTs `body` there as JSON, waiting at most
+/// `bound`; `Err` says which request got no answer and why (a timeout names
+/// the bound). Checks hold servers to their profile's request timeout with it.
+pub fn exchange(
+    base: &str,
+    path: &str,
+    body: Option<&[u8]>,
+    bound: Duration,
+) -> std::result::Result<Answer, String> {
+    let (method, url) = (if body.is_some() { "POST" } else { "GET" }, format!("{base}{path}"));
+    let client = client_within(bound);
+    let request = match body {
+        Some(body) => {
+            client.post(&url).header("content-type", "application/json").body(body.to_vec())
+        }
+        None => client.get(&url),
+    };
+    let response = request.send().map_err(|e| {
+        if e.is_timeout() {
+            format!("{method} {path}: no answer within the request timeout of {bound:?}")
+        } else {
+            format!("{method} {path}: {e}")
+        }
+    })?;
+    let status = response.status().as_u16();
+    let text = response.text().map_err(|e| format!("{method} {path}: reading the answer: {e}"))?;
+    let json = serde_json::from_str(&text).ok();
+    Ok(Answer { status, text, json })
+}
+
 /// GETs `url`; returns the status and the body parsed as JSON (`Err` says why not).
 pub fn get_json(url: &str) -> Result<(u16, Value)> {
     let transport = |source| Error::Transport { method: "GET", url: url.to_owned(), source };

@@ -46,7 +46,8 @@ const PEERS: &[Peer] = &[
         what: "infinity-emb (OpenAI-compatible embeddings)",
         version: "0.0.78",
         profile: "openai-compatible",
-        sets: &["model=all-MiniLM-L6-v2"],
+        // INFINITY_URL_PREFIX=/v1 moves its OpenAPI document under the prefix too.
+        sets: &["model=all-MiniLM-L6-v2", "routes.openapi=/v1/openapi.json"],
         readiness: "/health",
     },
     Peer {

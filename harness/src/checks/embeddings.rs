@@ -70,6 +70,25 @@ pub(super) fn embed(
     }
 }
 
+/// One inference request for `inputs` at the profile's own route: the OpenAI
+/// route, else the Open Inference Protocol's infer route, else TEI's `/embed`.
+/// Checks that only need the server busy (drains, restarts, memory under load)
+/// send this, so they hold any profile, not only the reference's routes.
+pub(super) fn inference_request(
+    http: Http<'_>,
+    profile: &Profile,
+    inputs: &[&str],
+) -> Result<(String, Value), Outcome> {
+    if let Ok(path) = profile.route(Route::Embeddings) {
+        return Ok((path, json!({ "input": inputs })));
+    }
+    if profile.routes.contains_key(&Route::V2Infer) {
+        return super::v2::infer_request(http, profile, inputs);
+    }
+    let path = profile.route(Route::Embed)?;
+    Ok((path, json!({ "inputs": inputs })))
+}
+
 fn embed_at(http: Http<'_>, path: &str, inputs: &[&str]) -> Result<Vec<Vec<f64>>, Failure> {
     let url = format!("{}{path}", http.base_url());
     let (status, body) = post_json(&url, &json!({ "input": inputs }))?;

@@ -23,7 +23,7 @@ use crate::profile::Profile;
 use crate::target::{ContainerView, Http, ImageView, Spawner, Startup};
 
 use super::image::with_facts;
-use super::probes::{StopBy, observe_drain, private_instance};
+use super::probes::{StopBy, in_flight, observe_drain, private_instance};
 
 pub(super) const CHECKS: &[Check] = &[
     check! {
@@ -84,7 +84,10 @@ pub(super) const CHECKS: &[Check] = &[
         run: |profile, http: Http, container: &dyn ContainerView| {
             with_deployed(profile, |d| {
                 let (peak, error) =
-                    super::runtime::peak_memory_under_load(http, container, &profile.thresholds);
+                    match super::runtime::peak_memory_under_load(http, container, profile) {
+                        Ok(measured) => measured,
+                        Err(outcome) => return outcome,
+                    };
                 match error {
                     Some(e) if peak == 0 => Outcome::Fail(format!("memory could not be read: {e}")),
                     _ => judge_memory_headroom(d, peak),
@@ -181,8 +184,12 @@ fn readiness_drains(signals: &dyn Spawner, profile: &Profile, d: &Deployed) -> O
         Ok(instance) => instance,
         Err(outcome) => return outcome,
     };
+    let request = match in_flight(instance.as_ref(), profile) {
+        Ok(request) => request,
+        Err(outcome) => return outcome,
+    };
     let limits = &profile.thresholds;
-    let drain = observe_drain(instance.as_ref(), &readiness.path, limits, StopBy::Signal);
+    let drain = observe_drain(instance.as_ref(), &readiness.path, limits, &request, StopBy::Signal);
     judge_readiness_drain(&readiness.path, drain.flipped_after, limits.drain_flip)
 }
 

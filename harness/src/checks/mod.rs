@@ -1,6 +1,7 @@
 //! The check catalog, one module per family.
 
 mod api;
+mod document;
 mod embeddings;
 mod fuzz;
 mod gpu;
@@ -34,6 +35,7 @@ pub fn catalog() -> Vec<Check> {
         .chain(gpu::CHECKS)
         .chain(v2::CHECKS)
         .chain(tei::CHECKS)
+        .chain(document::CHECKS)
         .copied()
         .collect();
     all.sort_by_key(|c| c.id);

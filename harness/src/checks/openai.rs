@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::check;
 use crate::check::{Check, Outcome};
-use crate::http::{client_within, clip, get_json};
+use crate::http::{Answer, client_within, clip, exchange, get_json};
 use crate::profile::{Profile, Route};
 use crate::target::Http;
 
@@ -88,36 +88,13 @@ pub(super) const CHECKS: &[Check] = &[
 ];
 
 /// A request's answer: the status and the body, parsed when it is JSON.
-struct Answer {
-    status: u16,
-    text: String,
-    json: Option<Value>,
-}
-
 /// POSTs `body` to `route` within the profile's request timeout; `Err` is the
 /// outcome (not applicable without the route, a failure without an answer).
 fn post(http: Http<'_>, profile: &Profile, route: Route, body: &Value) -> Result<Answer, Outcome> {
     let path = profile.route(route)?;
-    let bound = profile.thresholds.request_timeout;
-    let response =
-        client_within(bound).post(format!("{}{path}", http.base_url())).json(body).send().map_err(
-            |e| {
-                Outcome::Fail(if e.is_timeout() {
-                    format!(
-                        "POST {path} {}: no answer within the request timeout of {bound:?}",
-                        clip(&body.to_string())
-                    )
-                } else {
-                    format!("POST {path}: {e}")
-                })
-            },
-        )?;
-    let status = response.status().as_u16();
-    let text = response
-        .text()
-        .map_err(|e| Outcome::Fail(format!("POST {path}: reading the answer: {e}")))?;
-    let json = serde_json::from_str(&text).ok();
-    Ok(Answer { status, text, json })
+    let bytes = body.to_string().into_bytes();
+    exchange(http.base_url(), &path, Some(&bytes), profile.thresholds.request_timeout)
+        .map_err(Outcome::Fail)
 }
 
 /// The vectors of an OpenAI embeddings answer, in `data` order, floats or

@@ -5,8 +5,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use serde_json::json;
-
 use crate::check;
 use crate::check::{Check, Outcome};
 use crate::http::clip;
@@ -64,6 +62,20 @@ pub(super) const CHECKS: &[Check] = &[
         level: Must,
         description: "after SIGTERM readiness turns 503 within 1 s, requests in flight succeed and the process exits 0 within the grace period",
         run: |profile, signals: &dyn Spawner| sigterm(signals, profile),
+    },
+    check! {
+        id: "probe.live.while-loading",
+        family: Probe,
+        level: Must,
+        description: "while readiness still says the model is loading, liveness answers 200, so a liveness probe never kills a pod that is only loading",
+        run: |profile, signals: &dyn Spawner| live_while_loading(signals, profile),
+    },
+    check! {
+        id: "probe.ready.warm",
+        family: Probe,
+        level: Should,
+        description: "the first inference after readiness is not much slower than the next five: the server warmed up before it said ready",
+        run: |profile, signals: &dyn Spawner| warm(signals, profile),
     },
     check! {
         id: "probe.restart.after-kill",
@@ -191,11 +203,30 @@ fn sigterm(signals: &dyn Spawner, profile: &Profile) -> Outcome {
         Ok(instance) => instance,
         Err(outcome) => return outcome,
     };
+    let request = match in_flight(instance.as_ref(), profile) {
+        Ok(request) => request,
+        Err(outcome) => return outcome,
+    };
     let limits = &profile.thresholds;
     judge_drain(
-        &observe_drain(instance.as_ref(), &profile.readiness_path, limits, StopBy::Signal),
+        &observe_drain(
+            instance.as_ref(),
+            &profile.readiness_path,
+            limits,
+            &request,
+            StopBy::Signal,
+        ),
         limits,
     )
+}
+
+/// The request a drain keeps in flight: 32 sentences at the profile's inference route.
+pub(super) fn in_flight(
+    instance: &dyn Private,
+    profile: &Profile,
+) -> Result<(String, serde_json::Value), Outcome> {
+    let sentences = ["A sentence kept in flight while the service shuts down."; 32];
+    super::embeddings::inference_request(Http::new(instance.base_url()), profile, &sentences)
 }
 
 /// A private instance of the target, or the failure that says why it would not start.
@@ -232,8 +263,16 @@ fn restart_after_kill(signals: &dyn Spawner, profile: &Profile) -> Outcome {
             budget.as_millis()
         ));
     }
-    let url = format!("{}/v1/embeddings", instance.base_url());
-    match crate::http::post_json(&url, &json!({ "input": "Back after a crash." })) {
+    let (path, body) = match super::embeddings::inference_request(
+        Http::new(instance.base_url()),
+        profile,
+        &["Back after a crash."],
+    ) {
+        Ok(request) => request,
+        Err(outcome) => return outcome,
+    };
+    let url = format!("{}{path}", instance.base_url());
+    match crate::http::post_json(&url, &body) {
         Ok((200, _)) => Outcome::Pass(format!(
             "after SIGKILL the restart was ready in {} ms (budget {} ms) and answered an embedding",
             took.as_millis(),
@@ -243,6 +282,146 @@ fn restart_after_kill(signals: &dyn Spawner, profile: &Profile) -> Outcome {
             "the restarted instance answered {status} to an embedding request: {body}"
         )),
         Err(e) => Outcome::Fail(format!("the restarted instance: {e}")),
+    }
+}
+
+/// One poll of a starting instance: when, and what liveness and readiness
+/// answered (`None`: no answer, e.g. the port was not open yet).
+#[derive(Debug, Clone, Copy)]
+pub struct Poll {
+    /// Since the restart began.
+    pub at: Duration,
+    /// Liveness's status.
+    pub live: Option<u16>,
+    /// Readiness's status.
+    pub ready: Option<u16>,
+}
+
+/// Restarts a private instance while polling its liveness and readiness.
+fn live_while_loading(signals: &dyn Spawner, profile: &Profile) -> Outcome {
+    let live = match profile.route(Route::Liveness) {
+        Ok(path) => path,
+        Err(na) => return na.into(),
+    };
+    let instance = match private_instance(signals) {
+        Ok(instance) => instance,
+        Err(outcome) => return outcome,
+    };
+    let base = instance.base_url().to_owned();
+    let stop = AtomicBool::new(false);
+    let (restarted, polls) = std::thread::scope(|scope| {
+        let poller = scope.spawn(|| {
+            let client = crate::http::client_within(Duration::from_secs(2));
+            let status = |path: &str| {
+                client.get(format!("{base}{path}")).send().ok().map(|r| r.status().as_u16())
+            };
+            let started = Instant::now();
+            let mut polls = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let live = status(&live);
+                let ready = status(&profile.readiness_path);
+                polls.push(Poll { at: started.elapsed(), live, ready });
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            polls
+        });
+        let restarted = instance.restart();
+        stop.store(true, Ordering::Relaxed);
+        (restarted, poller.join().unwrap_or_default())
+    });
+    if let Err(e) = restarted {
+        return Outcome::Fail(format!("the restart failed: {e}"));
+    }
+    judge_live_while_loading(&live, &profile.readiness_path, &polls)
+}
+
+/// Liveness must answer 200 at every poll where readiness answered but was not
+/// yet 200; with no such poll, loading was never seen, which is not a pass.
+pub fn judge_live_while_loading(live: &str, ready: &str, polls: &[Poll]) -> Outcome {
+    let loading: Vec<&Poll> = polls.iter().filter(|p| p.ready.is_some_and(|s| s != 200)).collect();
+    if loading.is_empty() {
+        return Outcome::NotApplicable(format!(
+            "not verified: in {} polls {ready} never answered anything but 200 before the instance was ready, so no loading was seen",
+            polls.len()
+        ));
+    }
+    match loading.iter().find(|p| p.live != Some(200)) {
+        Some(p) => Outcome::Fail(format!(
+            "at {} ms, while {ready} answered {} (still loading), {live} {}: a liveness probe there kills a pod that is only loading",
+            p.at.as_millis(),
+            p.ready.unwrap_or_default(),
+            p.live.map_or("did not answer".to_owned(), |s| format!("answered {s}"))
+        )),
+        None => Outcome::Pass(format!(
+            "{} polls while loading ({} ms to {} ms): {live} answered 200 each time",
+            loading.len(),
+            loading[0].at.as_millis(),
+            loading[loading.len() - 1].at.as_millis()
+        )),
+    }
+}
+
+/// The first request after readiness may take this many times the warm median...
+const WARM_RATIO: u32 = 10;
+/// ...and must also be this much slower before it counts: a few milliseconds
+/// of noise on a fast model is not a cold start.
+const WARM_FLOOR: Duration = Duration::from_millis(250);
+
+fn warm(signals: &dyn Spawner, profile: &Profile) -> Outcome {
+    let instance = match private_instance(signals) {
+        Ok(instance) => instance,
+        Err(outcome) => return outcome,
+    };
+    let http = Http::new(instance.base_url());
+    let sentence = ["The first request after the service said it was ready."];
+    let (path, body) = match super::embeddings::inference_request(http, profile, &sentence) {
+        Ok(request) => request,
+        Err(outcome) => return outcome,
+    };
+    let client = crate::http::client_within(profile.thresholds.request_timeout);
+    let url = format!("{}{path}", instance.base_url());
+    let mut took = Vec::new();
+    for _ in 0..6 {
+        let started = Instant::now();
+        match client.post(&url).json(&body).send() {
+            Ok(r) if r.status().is_success() => took.push(started.elapsed()),
+            Ok(r) => {
+                let status = r.status().as_u16();
+                return Outcome::Fail(format!(
+                    "POST {path} answered {status}: {}",
+                    clip(&r.text().unwrap_or_default())
+                ));
+            }
+            Err(e) => return Outcome::Fail(format!("POST {path}: {e}")),
+        }
+    }
+    judge_warm(&path, &took)
+}
+
+/// The first time against the median of the rest.
+pub fn judge_warm(path: &str, took: &[Duration]) -> Outcome {
+    let Some((first, rest)) = took.split_first().filter(|(_, rest)| !rest.is_empty()) else {
+        return Outcome::NotApplicable("not verified: no timings".into());
+    };
+    let mut rest = rest.to_vec();
+    rest.sort();
+    let median = rest[rest.len() / 2];
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    if *first > median * WARM_RATIO && *first > median + WARM_FLOOR {
+        Outcome::Fail(format!(
+            "the first POST {path} after readiness took {:.0} ms, {:.0} times the {:.1} ms median of the next {}: warm the model up before readiness answers 200",
+            ms(*first),
+            ms(*first) / ms(median).max(0.001),
+            ms(median),
+            rest.len()
+        ))
+    } else {
+        Outcome::Pass(format!(
+            "the first POST {path} after readiness took {:.1} ms; the next {} a median of {:.1} ms",
+            ms(*first),
+            rest.len(),
+            ms(median)
+        ))
     }
 }
 
@@ -261,6 +440,7 @@ pub(super) fn observe_drain(
     instance: &dyn Private,
     readiness_path: &str,
     limits: &Thresholds,
+    request: &(String, serde_json::Value),
     by: StopBy<'_>,
 ) -> Drain {
     std::thread::scope(|scope| {
@@ -269,13 +449,13 @@ pub(super) fn observe_drain(
         // A burst: `load_concurrency` clients, each keeping a request in flight.
         let load: Vec<_> = (0..limits.load_concurrency.max(1))
             .map(|_| {
-                let (base, stop) = (base.clone(), stop.clone());
+                let (stop, (path, body)) = (stop.clone(), request.clone());
+                let url = format!("{base}{path}");
                 std::thread::spawn(move || {
                     let client = crate::http::client();
-                    let body = json!({ "input": vec!["A sentence kept in flight while the service shuts down."; 32] });
                     let (mut answered, mut lost) = (Vec::new(), Vec::new());
                     while !stop.load(Ordering::Relaxed) {
-                        match client.post(format!("{base}/v1/embeddings")).json(&body).send() {
+                        match client.post(&url).json(&body).send() {
                             Ok(r) => answered.push(r.status().as_u16()),
                             // Refused: the listener had closed, so the request was never in flight.
                             Err(e) if e.is_connect() => break,
@@ -407,6 +587,42 @@ mod tests {
                 other => panic!("{drain:?}: expected a failure, got {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn liveness_failing_while_loading_is_caught_and_no_loading_is_not_a_pass() {
+        let poll = |at, live, ready| Poll { at: ms(at), live, ready };
+        let good =
+            [poll(0, None, None), poll(20, Some(200), Some(503)), poll(40, Some(200), Some(200))];
+        assert!(matches!(judge_live_while_loading("/live", "/ready", &good), Outcome::Pass(_)));
+        let wedged =
+            [poll(0, None, None), poll(20, Some(503), Some(503)), poll(40, Some(200), Some(200))];
+        match judge_live_while_loading("/ready", "/ready", &wedged) {
+            Outcome::Fail(why) => {
+                assert!(why.contains("kills a pod that is only loading"), "{why}")
+            }
+            other => panic!("{other:?}"),
+        }
+        let unseen = [poll(0, None, None), poll(20, Some(200), Some(200))];
+        assert!(matches!(
+            judge_live_while_loading("/live", "/ready", &unseen),
+            Outcome::NotApplicable(_)
+        ));
+    }
+
+    #[test]
+    fn a_cold_first_request_is_caught_and_noise_is_not() {
+        let warm = [ms(40), ms(20), ms(21), ms(19), ms(22), ms(20)];
+        assert!(matches!(judge_warm("/v1/embeddings", &warm), Outcome::Pass(_)));
+        let cold = [ms(2400), ms(20), ms(21), ms(19), ms(22), ms(20)];
+        match judge_warm("/v1/embeddings", &cold) {
+            Outcome::Fail(why) => assert!(why.contains("warm the model up"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        // Ten times a 1 ms median is still only noise.
+        let fast = [ms(30), ms(1), ms(1), ms(1), ms(1), ms(1)];
+        assert!(matches!(judge_warm("/v1/embeddings", &fast), Outcome::Pass(_)));
+        assert!(matches!(judge_warm("/v1/embeddings", &[ms(1)]), Outcome::NotApplicable(_)));
     }
 
     #[test]

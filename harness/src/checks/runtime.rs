@@ -12,7 +12,7 @@ use crate::check::{Check, Outcome};
 use crate::profile::Profile;
 use crate::target::{ContainerView, Http};
 
-use super::probes::{StopBy, judge_drain, observe_drain, private_instance};
+use super::probes::{StopBy, in_flight, judge_drain, observe_drain, private_instance};
 
 pub(super) const CHECKS: &[Check] = &[
     check! {
@@ -119,11 +119,16 @@ fn stop_drains(container: &dyn ContainerView, profile: &Profile) -> Outcome {
             "not applicable: the private instance runs in no container".into(),
         );
     };
+    let request = match in_flight(instance.as_ref(), profile) {
+        Ok(request) => request,
+        Err(outcome) => return outcome,
+    };
     let limits = &profile.thresholds;
     let drain = observe_drain(
         instance.as_ref(),
         &profile.readiness_path,
         limits,
+        &request,
         StopBy::Orchestrator(view),
     );
     match judge_drain(&drain, limits) {
@@ -134,7 +139,10 @@ fn stop_drains(container: &dyn ContainerView, profile: &Profile) -> Outcome {
 }
 
 fn memory_under_load(http: Http<'_>, container: &dyn ContainerView, profile: &Profile) -> Outcome {
-    let (peak, error) = peak_memory_under_load(http, container, &profile.thresholds);
+    let (peak, error) = match peak_memory_under_load(http, container, profile) {
+        Ok(measured) => measured,
+        Err(outcome) => return outcome,
+    };
     judge_memory(peak, profile.thresholds.memory_budget, error)
 }
 
@@ -144,18 +152,20 @@ fn memory_under_load(http: Http<'_>, container: &dyn ContainerView, profile: &Pr
 pub(super) fn peak_memory_under_load(
     http: Http<'_>,
     container: &dyn ContainerView,
-    t: &crate::profile::Thresholds,
-) -> (u64, Option<String>) {
+    profile: &crate::profile::Profile,
+) -> Result<(u64, Option<String>), Outcome> {
+    let t = &profile.thresholds;
+    let sentences = ["Memory is measured while this sentence is embedded again and again."; 32];
+    let (path, body) = super::embeddings::inference_request(http, profile, &sentences)?;
     let stop = Arc::new(AtomicBool::new(false));
-    let base = http.base_url().to_owned();
+    let url = format!("{}{path}", http.base_url());
     let clients: Vec<_> = (0..t.load_concurrency)
         .map(|_| {
-            let (base, stop) = (base.clone(), stop.clone());
+            let (url, body, stop) = (url.clone(), body.clone(), stop.clone());
             std::thread::spawn(move || {
                 let client = crate::http::client();
-                let body = serde_json::json!({ "input": vec!["Memory is measured while this sentence is embedded again and again."; 32] });
                 while !stop.load(Ordering::Relaxed) {
-                    let _ = client.post(format!("{base}/v1/embeddings")).json(&body).send();
+                    let _ = client.post(&url).json(&body).send();
                 }
             })
         })
@@ -174,7 +184,7 @@ pub(super) fn peak_memory_under_load(
     for client in clients {
         let _ = client.join();
     }
-    (peak, error)
+    Ok((peak, error))
 }
 
 /// Holds the peak memory seen under load against the budget.

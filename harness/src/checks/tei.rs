@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::check;
 use crate::check::{Check, Outcome};
-use crate::http::{client_within, clip};
+use crate::http::{clip, exchange};
 use crate::profile::{Profile, Route};
 use crate::target::Http;
 
@@ -105,15 +105,10 @@ fn post(
     body: &Value,
 ) -> Result<(String, u16, Value, String), Outcome> {
     let path = profile.route(route)?;
-    let bound = profile.thresholds.request_timeout;
-    let response = client_within(bound)
-        .post(format!("{}{path}", http.base_url()))
-        .json(body)
-        .send()
-        .map_err(|e| Outcome::Fail(format!("POST {path}: {e}")))?;
-    let status = response.status().as_u16();
-    let text = response.text().unwrap_or_default();
-    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+    let bytes = body.to_string().into_bytes();
+    let answer = exchange(http.base_url(), &path, Some(&bytes), profile.thresholds.request_timeout)
+        .map_err(Outcome::Fail)?;
+    let (status, json, text) = (answer.status, answer.json.unwrap_or(Value::Null), answer.text);
     Ok((path, status, json, text))
 }
 

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::check;
 use crate::check::{Check, Outcome};
-use crate::http::{client_within, clip, get_json};
+use crate::http::{clip, exchange, get_json};
 use crate::profile::{Profile, Route, V2Format};
 use crate::target::Http;
 use crate::verdict::Failure;
@@ -67,13 +67,8 @@ pub(super) const CHECKS: &[Check] = &[
 
 /// A GET's status and body text.
 fn get(http: Http<'_>, profile: &Profile, path: &str) -> Result<(u16, String), Failure> {
-    let url = format!("{}{path}", http.base_url());
-    let response = client_within(profile.thresholds.request_timeout)
-        .get(&url)
-        .send()
-        .map_err(|e| format!("GET {path}: {e}"))?;
-    let status = response.status().as_u16();
-    Ok((status, response.text().map_err(|e| format!("GET {path}: reading the body: {e}"))?))
+    let answer = exchange(http.base_url(), path, None, profile.thresholds.request_timeout)?;
+    Ok((answer.status, answer.text))
 }
 
 /// POSTs `body` as JSON within the request timeout; the status and the body text.
@@ -84,20 +79,8 @@ fn post(
     body: &str,
 ) -> Result<(u16, String), Failure> {
     let bound = profile.thresholds.request_timeout;
-    let response = client_within(bound)
-        .post(format!("{}{path}", http.base_url()))
-        .header("content-type", "application/json")
-        .body(body.to_owned())
-        .send()
-        .map_err(|e| {
-            if e.is_timeout() {
-                format!("POST {path}: no answer within the request timeout of {bound:?}")
-            } else {
-                format!("POST {path}: {e}")
-            }
-        })?;
-    let status = response.status().as_u16();
-    Ok((status, response.text().map_err(|e| format!("POST {path}: reading the body: {e}"))?))
+    let answer = exchange(http.base_url(), path, Some(body.as_bytes()), bound)?;
+    Ok((answer.status, answer.text))
 }
 
 fn health(http: Http<'_>, profile: &Profile) -> Outcome {
@@ -228,6 +211,16 @@ fn infer_input(http: Http<'_>, profile: &Profile) -> Result<(String, String), Ou
         None
     };
     Ok((path, input_name(profile, metadata.as_ref())?))
+}
+
+/// The infer route and a request body carrying `sentences`, the input named as the profile says.
+pub(super) fn infer_request(
+    http: Http<'_>,
+    profile: &Profile,
+    sentences: &[&str],
+) -> Result<(String, Value), Outcome> {
+    let (path, input) = infer_input(http, profile)?;
+    Ok((path, request(&input, sentences, None)))
 }
 
 /// The request body carrying `sentences` in the BYTES tensor `input`.

@@ -103,6 +103,10 @@ pub enum Fault {
     TeiTokenizeOffsets,
     /// TEI's routes refuse in OpenAI's error shape, not TEI's.
     TeiErrorsOpenAi,
+    /// `/v1/embeddings` embeds a body whose `dimensions`, `user` or `model` has the wrong type.
+    AcceptsMistyped,
+    /// `/v1/embeddings` refuses a body that sets `user`, which its document allows.
+    RefusesUser,
 }
 
 /// The model the fake serves.
@@ -242,6 +246,7 @@ fn app(fault: Fault) -> Router {
                 Json(doc)
             }),
         )
+        .route("/fake/openapi.json", get(|| async { Json(fake_openapi()) }))
         .route(
             "/metrics",
             get(move || async move {
@@ -298,6 +303,57 @@ fn app(fault: Fault) -> Router {
 }
 
 const OPENAPI: &str = include_str!("../../../schemas/openapi.json");
+
+/// The fake TEI's OpenAPI document: its `/embed`, in TEI's 3.0 dialect
+/// (`nullable`), with paths relative to the `/tei` it is served under.
+fn fake_tei_openapi() -> Value {
+    json!({
+        "openapi": "3.0.3",
+        "info": {"title": "fake TEI", "version": "1.7.1"},
+        "paths": {"/embed": {"post": {
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EmbedRequest"}}}},
+            "responses": {"200": {"description": "vectors"}}
+        }}},
+        "components": {"schemas": {"EmbedRequest": {
+            "type": "object",
+            "required": ["inputs"],
+            "properties": {
+                "inputs": {"oneOf": [
+                    {"type": "string", "minLength": 1},
+                    {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1, "maxItems": MAX_BATCH}
+                ]},
+                "normalize": {"type": "boolean", "nullable": true},
+                "truncate": {"type": "boolean", "nullable": true}
+            }
+        }}}
+    })
+}
+
+/// The fake's own OpenAPI document: its OpenAI route, as strict as its handler.
+fn fake_openapi() -> Value {
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "fake", "version": "0.0.0"},
+        "paths": {"/v1/embeddings": {"post": {
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Request"}}}},
+            "responses": {"200": {"description": "vectors"}}
+        }}},
+        "components": {"schemas": {"Request": {
+            "type": "object",
+            "required": ["input"],
+            "properties": {
+                "input": {"oneOf": [
+                    {"type": "string", "minLength": 1},
+                    {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1, "maxItems": MAX_BATCH}
+                ]},
+                "dimensions": {"type": ["integer", "null"], "minimum": DIMENSION, "maximum": DIMENSION},
+                "encoding_format": {"enum": ["float", "base64", null]},
+                "model": {"type": ["string", "null"]},
+                "user": {"type": ["string", "null"]}
+            }
+        }}}
+    })
+}
 
 fn error(status: StatusCode, message: &str) -> Response {
     let body =
@@ -363,8 +419,21 @@ fn openai(fault: Fault, body: &[u8]) -> Response {
     if !(request["encoding_format"].is_null() || matches!(encoding, Some("float" | "base64"))) {
         return error(StatusCode::BAD_REQUEST, "unsupported encoding_format");
     }
+    let kinds =
+        [("dimensions", "uint"), ("user", "string"), ("model", "string"), ("truncate", "bool")];
+    if let Some(why) = mistyped(&request, &kinds)
+        && fault != Fault::AcceptsMistyped
+    {
+        return error(StatusCode::BAD_REQUEST, &why);
+    }
+    if fault == Fault::RefusesUser && request.get("user").is_some() {
+        return error(StatusCode::BAD_REQUEST, "user is not supported");
+    }
     let dimensions = request["dimensions"].as_u64();
-    if dimensions.is_some_and(|d| d != DIMENSION as u64) && fault != Fault::DimensionsIgnored {
+    // 384 too: the reference document the fake serves allows only the reference model's dimension.
+    if dimensions.is_some_and(|d| d != DIMENSION as u64 && d != 384)
+        && fault != Fault::DimensionsIgnored
+    {
         return error(StatusCode::BAD_REQUEST, "unsupported dimensions");
     }
     let data: Vec<Value> = vectors(fault, &texts)
@@ -408,7 +477,40 @@ fn openai(fault: Fault, body: &[u8]) -> Response {
     Json(answer).into_response()
 }
 
+/// TEI's `/embed` options, typed as the documents the fake serves say.
+const TEI_KINDS: [(&str, &str); 4] = [
+    ("normalize", "bool"),
+    ("truncate", "bool"),
+    ("prompt_name", "string"),
+    ("truncation_direction", "direction"),
+];
+
+/// The first field of `request` whose value is not of its kind, or null: the
+/// fake is as strict as the documents it serves.
+fn mistyped(request: &Value, kinds: &[(&str, &str)]) -> Option<String> {
+    kinds
+        .iter()
+        .find(|(field, kind)| {
+            let v = &request[*field];
+            !(v.is_null()
+                || match *kind {
+                    "bool" => v.is_boolean(),
+                    "string" => v.is_string(),
+                    "uint" => v.is_u64(),
+                    "object" => v.is_object(),
+                    "array" => v.is_array(),
+                    "direction" => matches!(v.as_str(), Some("Left" | "Right" | "left" | "right")),
+                    _ => true,
+                })
+        })
+        .map(|(field, kind)| format!("`{field}` must be a {kind}"))
+}
+
 fn tei(fault: Fault, body: &[u8]) -> Response {
+    let request = serde_json::from_slice::<Value>(body).unwrap_or_default();
+    if let Some(why) = mistyped(&request, &TEI_KINDS) {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, &why);
+    }
     match inputs(fault, body, "inputs") {
         Ok(texts) if fault == Fault::TeiWrongShape => {
             Json(json!({"embeddings": vectors(fault, &texts)})).into_response()
@@ -425,6 +527,7 @@ fn tei_routes(fault: Fault) -> Router {
         .route("/embed", post(move |body: Bytes| async move { tei_embed(fault, &body) }))
         .route("/embed_all", post(move |body: Bytes| async move { tei_embed_all(fault, &body) }))
         .route("/v1/embeddings", post(move |body: Bytes| async move { openai(fault, &body) }))
+        .route("/api-doc/openapi.json", get(|| async { Json(fake_tei_openapi()) }))
         .route(
             "/info",
             get(move || async move {
@@ -534,6 +637,9 @@ fn tei_embed(fault: Fault, body: &[u8]) -> Response {
     let Ok(request) = serde_json::from_slice::<Value>(body) else {
         return tei_error(fault, StatusCode::UNPROCESSABLE_ENTITY, "not JSON", "Validation");
     };
+    if let Some(why) = mistyped(&request, &TEI_KINDS) {
+        return tei_error(fault, StatusCode::UNPROCESSABLE_ENTITY, &why, "Validation");
+    }
     let texts = match tei_inputs(fault, &request, request["truncate"] == true) {
         Ok(texts) => texts,
         Err(answer) => return *answer,
@@ -612,6 +718,22 @@ fn v2_infer(fault: Fault, model: &str, body: &[u8]) -> Response {
     let Ok(request) = serde_json::from_slice::<Value>(body) else {
         return v2_error(fault, StatusCode::BAD_REQUEST, "malformed JSON");
     };
+    let kinds = [("id", "string"), ("parameters", "object"), ("outputs", "array")];
+    if let Some(why) = mistyped(&request, &kinds)
+        .or_else(|| mistyped(&request["parameters"], &[("truncate", "bool")]))
+        .or_else(|| mistyped(&request["inputs"][0], &[("parameters", "object")]))
+    {
+        return v2_error(fault, StatusCode::BAD_REQUEST, &why);
+    }
+    if request["inputs"].as_array().is_none_or(|i| i.len() != 1)
+        || request["outputs"].as_array().is_some_and(|o| o.iter().any(|o| o["name"] != "embedding"))
+    {
+        return v2_error(
+            fault,
+            StatusCode::BAD_REQUEST,
+            "one input, `text`, and one output, `embedding`",
+        );
+    }
     let input = &request["inputs"][0];
     if input["name"] != "text" || input["datatype"] != "BYTES" {
         return v2_error(fault, StatusCode::BAD_REQUEST, "unknown input or datatype");
