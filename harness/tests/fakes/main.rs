@@ -13,6 +13,7 @@ mod checks;
 mod cli;
 mod cross;
 mod dockerfiles;
+mod documented;
 mod gpu;
 mod kube;
 mod manifests;
