@@ -34,6 +34,10 @@ pub struct Profile {
     /// not applicable. Relative paths in a file are resolved against the file's
     /// folder, in a built-in profile against the current directory.
     pub snapshots: Option<PathBuf>,
+    /// sentence-transformers' vectors for the served model (the format of
+    /// `fixtures/embeddings/expected.json`); `None` uses the built-in ones for
+    /// all-MiniLM-L6-v2. Resolved like `snapshots`.
+    pub reference_vectors: Option<PathBuf>,
     /// The deployment manifests (a file, a folder, or a kustomize folder) the
     /// `manifest` checks hold against the service; `None` leaves them not
     /// applicable. Resolved like `snapshots`.
@@ -258,6 +262,7 @@ struct Document {
     v2: V2,
     metrics: Option<Vec<String>>,
     snapshots: Option<PathBuf>,
+    reference_vectors: Option<PathBuf>,
     manifests: Option<PathBuf>,
     #[serde(default)]
     thresholds: ThresholdsDoc,
@@ -445,6 +450,7 @@ impl Profile {
             exclude: doc.exclude,
             readiness_path: doc.readiness_path.unwrap_or_else(|| "/health/ready".into()),
             snapshots: doc.snapshots,
+            reference_vectors: doc.reference_vectors,
             manifests: doc.manifests,
             model: doc.model,
             routes,
@@ -481,7 +487,7 @@ impl Profile {
 
     /// This profile with relative snapshot and manifest paths made relative to `base`.
     pub fn resolved_against(mut self, base: &Path) -> Self {
-        for path in [&mut self.snapshots, &mut self.manifests] {
+        for path in [&mut self.snapshots, &mut self.reference_vectors, &mut self.manifests] {
             if let Some(path) = path.as_mut().filter(|d| d.is_relative()) {
                 *path = base.join(&*path);
             }

@@ -39,6 +39,13 @@ pub(super) const CHECKS: &[Check] = &[
         run: |profile, http: Http| semantic(http, profile),
     },
     check! {
+        id: "embeddings.matches-reference",
+        family: Embeddings,
+        level: Must,
+        description: "vectors agree with sentence-transformers' for the same model and sentences (cosine at least the reference file's tolerance, 0.9999 for all-MiniLM-L6-v2)",
+        run: |profile, http: Http| matches_reference(http, profile),
+    },
+    check! {
         id: "embeddings.dimension",
         family: Embeddings,
         level: Must,
@@ -46,6 +53,89 @@ pub(super) const CHECKS: &[Check] = &[
         run: |profile, http: Http| dimension(http, profile),
     },
 ];
+
+/// sentence-transformers 6.2.0's vectors for all-MiniLM-L6-v2, normalized, on the CPU.
+const ALL_MINILM_L6_V2: &str = include_str!("../../../fixtures/embeddings/expected.json");
+
+/// The reference vectors for the profile's model: its `reference_vectors`
+/// file, else the built-in ones when the model is all-MiniLM-L6-v2.
+fn reference_vectors(profile: &Profile) -> Result<Value, Outcome> {
+    let text = match &profile.reference_vectors {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| Outcome::Fail(format!("reference_vectors {}: {e}", path.display())))?,
+        None if profile
+            .model
+            .as_deref()
+            .is_some_and(|m| m.to_ascii_lowercase().ends_with("all-minilm-l6-v2")) =>
+        {
+            ALL_MINILM_L6_V2.to_owned()
+        }
+        None => {
+            return Err(Outcome::NotApplicable(format!(
+                "not applicable: no sentence-transformers vectors for model {}: set `reference_vectors` to a file fixtures/embeddings/generate.py writes",
+                profile.model.as_deref().map_or("(unnamed)".to_owned(), |m| format!("`{m}`"))
+            )));
+        }
+    };
+    serde_json::from_str(&text)
+        .map_err(|e| Outcome::Fail(format!("the reference vectors are not JSON: {e}")))
+}
+
+/// Embeds the reference sentences in batches the server accepts and holds each
+/// vector to sentence-transformers' by cosine.
+fn matches_reference(http: Http<'_>, profile: &Profile) -> Outcome {
+    let reference = match reference_vectors(profile) {
+        Ok(reference) => reference,
+        Err(outcome) => return outcome,
+    };
+    let floor = reference["tolerance"]["cosine_min"].as_f64().unwrap_or(0.9999);
+    let items: Vec<(&str, Vec<f64>)> = reference["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| {
+            let vector: Option<Vec<f64>> =
+                i["embedding"].as_array()?.iter().map(Value::as_f64).collect();
+            Some((i["text"].as_str()?, vector?))
+        })
+        .collect();
+    if items.is_empty() {
+        return Outcome::Fail("the reference vectors have no items with text and embedding".into());
+    }
+    let mut worst: Option<(f64, &str)> = None;
+    for chunk in items.chunks(profile.thresholds.max_batch.clamp(1, 8)) {
+        let texts: Vec<&str> = chunk.iter().map(|(t, _)| *t).collect();
+        let got = match embed(http, profile, &texts) {
+            Ok(got) => got,
+            Err(outcome) => return outcome,
+        };
+        for ((text, want), got) in chunk.iter().zip(&got) {
+            if got.len() != want.len() {
+                return Outcome::Fail(format!(
+                    "{text:?}: a vector of {} numbers, sentence-transformers' has {}",
+                    got.len(),
+                    want.len()
+                ));
+            }
+            let c = cosine(got, want);
+            if worst.is_none_or(|(w, _)| c < w) {
+                worst = Some((c, text));
+            }
+        }
+    }
+    let (least, text) = worst.unwrap_or((1.0, ""));
+    let model = reference["model"].as_str().unwrap_or("the model");
+    if least >= floor {
+        Outcome::Pass(format!(
+            "{} sentences agree with sentence-transformers' {model} vectors: least cosine {least:.6} (at least {floor})",
+            items.len()
+        ))
+    } else {
+        Outcome::Fail(format!(
+            "{text:?} disagrees with sentence-transformers' {model} vector: cosine {least:.6}, below {floor}"
+        ))
+    }
+}
 
 const SENTENCES: [&str; 3] = [
     "A man is playing a guitar.",

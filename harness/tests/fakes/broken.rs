@@ -117,6 +117,34 @@ pub const MAX_BATCH: usize = 8;
 /// Length of the fake's vectors.
 pub const DIMENSION: usize = 64;
 
+/// The fake's own vectors for the reference sentences, as a `reference_vectors`
+/// file: what sentence-transformers would say if the fake's model were real.
+pub fn reference_vectors() -> std::path::PathBuf {
+    static FILE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    FILE.get_or_init(|| {
+        let fixture: Value =
+            serde_json::from_str(include_str!("../../../fixtures/embeddings/expected.json"))
+                .unwrap();
+        let texts: Vec<String> = fixture["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["text"].as_str().unwrap().to_owned())
+            .collect();
+        let items: Vec<Value> = texts
+            .iter()
+            .zip(vectors(Fault::None, &texts))
+            .map(|(text, embedding)| json!({"text": text, "embedding": embedding}))
+            .collect();
+        let file =
+            std::env::temp_dir().join(format!("gauntlet-fake-vectors-{}.json", std::process::id()));
+        let doc = json!({"model": "the fake", "tolerance": {"cosine_min": 0.9999}, "items": items});
+        std::fs::write(&file, doc.to_string()).unwrap();
+        file
+    })
+    .clone()
+}
+
 /// Starts the fake on a background runtime; returns its base URL.
 pub fn serve(fault: Fault) -> String {
     let (tx, rx) = std::sync::mpsc::channel::<SocketAddr>();

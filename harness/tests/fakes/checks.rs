@@ -18,6 +18,7 @@ fn judge(id: &str, fault: Fault) -> Outcome {
     // The fake's own limits: a batch of 8, and no request needs more than 2 s.
     profile.thresholds.max_batch = MAX_BATCH;
     profile.thresholds.request_timeout = std::time::Duration::from_secs(2);
+    profile.reference_vectors = Some(crate::broken::reference_vectors());
     check(id).judge(&target, &profile)
 }
 
@@ -58,6 +59,26 @@ fn live_probe_catches_a_503() {
 #[test]
 fn unit_norm_catches_unnormalized_vectors() {
     proves("embeddings.unit-norm", Fault::Unnormalized, "norm 3.0");
+}
+
+#[test]
+fn matches_reference_catches_vectors_that_carry_other_meaning() {
+    proves(
+        "embeddings.matches-reference",
+        Fault::Unsemantic,
+        "disagrees with sentence-transformers'",
+    );
+}
+
+#[test]
+fn matches_reference_needs_vectors_for_the_model() {
+    let target = UrlTarget::connect(&serve(Fault::None)).expect("the fake is reachable");
+    let mut profile = crate::common::reference();
+    profile.model = Some("some/other-model".into());
+    match check("embeddings.matches-reference").judge(&target, &profile) {
+        Outcome::NotApplicable(why) => assert!(why.contains("set `reference_vectors`"), "{why}"),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
@@ -273,6 +294,7 @@ fn judge_tei(id: &str, fault: Fault) -> Outcome {
     let mut profile = gauntlet::Profile::load_with("tei", &sets).unwrap();
     profile.thresholds.max_batch = MAX_BATCH;
     profile.thresholds.request_timeout = std::time::Duration::from_secs(5);
+    profile.reference_vectors = Some(crate::broken::reference_vectors());
     check(id).judge(&target, &profile)
 }
 
@@ -383,6 +405,7 @@ fn every_check_in_the_catalog_is_proven_here() {
         "embeddings.batch-invariance",
         "embeddings.determinism",
         "embeddings.dimension",
+        "embeddings.matches-reference",
         "embeddings.semantic",
         "embeddings.unit-norm",
         "fuzz.openai.bodies",

@@ -14,9 +14,11 @@ fn a_well_behaved_service_exits_0_and_writes_the_json_report() {
         &format!("url={url}"),
         "--json",
         report.to_str().unwrap(),
-        // The fake embeds at most 8 inputs at once.
+        // The fake embeds at most 8 inputs at once, and its vectors are its own.
         "--set",
         "thresholds.max_batch=8",
+        "--set",
+        &format!("reference_vectors={}", crate::broken::reference_vectors().display()),
         "--",
         "--skip",
         "snapshot.",
@@ -108,6 +110,8 @@ fn the_openai_compatible_profile_runs_only_its_checks() {
         "--set",
         "thresholds.max_batch=8",
         "--set",
+        &format!("reference_vectors={}", crate::broken::reference_vectors().display()),
+        "--set",
         "thresholds.load_duration=600ms",
     ]);
     // The fake has no /health route: the profile's readiness path is checked and fails.
@@ -130,6 +134,8 @@ fn the_openai_compatible_profile_runs_only_its_checks() {
         "readiness_path=/health/ready",
         "--set",
         "thresholds.max_batch=8",
+        "--set",
+        &format!("reference_vectors={}", crate::broken::reference_vectors().display()),
         "--set",
         "thresholds.load_duration=600ms",
     ]);

@@ -76,7 +76,14 @@ fn the_openai_compatible_profile_passes_against_the_reference_service() {
     let config = ProcessConfig::locate().unwrap_or_else(|e| panic!("{e}"));
     let service = ProcessTarget::start(&config).unwrap_or_else(|e| panic!("{e}"));
     let out = crate::common::command()
-        .args(["run", "--profile", "openai-compatible", "--target"])
+        .args([
+            "run",
+            "--profile",
+            "openai-compatible",
+            "--set",
+            "model=all-MiniLM-L6-v2",
+            "--target",
+        ])
         .arg(format!("url={}", gauntlet::target::Private::base_url(&service)))
         .output()
         .unwrap();
