@@ -18,7 +18,7 @@ use crate::target::{ClusterView, ContainerView, Http, SameHost, Spawner};
 use crate::verdict::Failure;
 
 /// The CPU reference vectors (sentence-transformers on the CPU).
-const EXPECTED: &str = include_str!("../../../fixtures/embeddings/expected.json");
+use super::embeddings::ALL_MINILM_L6_V2 as EXPECTED;
 
 /// The least cosine between a vector computed on the GPU and the CPU's.
 const AGREEMENT: f64 = 0.999;

@@ -147,13 +147,18 @@ pub fn reference_vectors() -> std::path::PathBuf {
 
 /// Starts the fake on a background runtime; returns its base URL.
 pub fn serve(fault: Fault) -> String {
+    serve_router(app(fault))
+}
+
+/// Serves `app` on an ephemeral loopback port from a background runtime; returns its base URL.
+pub fn serve_router(app: Router) -> String {
     let (tx, rx) = std::sync::mpsc::channel::<SocketAddr>();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, app(fault)).await.unwrap();
+            axum::serve(listener, app).await.unwrap();
         });
     });
     format!("http://{}", rx.recv().unwrap())
@@ -332,55 +337,44 @@ fn app(fault: Fault) -> Router {
 
 const OPENAPI: &str = include_str!("../../../schemas/openapi.json");
 
+/// An OpenAPI document of one POST route whose body needs `field`: a sentence
+/// or a batch of at most [`MAX_BATCH`]; `options` are its other properties.
+fn one_route_document(openapi: &str, path: &str, field: &str, options: Value) -> Value {
+    let mut properties = json!({ field: {"oneOf": [
+        {"type": "string", "minLength": 1},
+        {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1, "maxItems": MAX_BATCH}
+    ]}});
+    properties.as_object_mut().unwrap().extend(options.as_object().unwrap().clone());
+    json!({
+        "openapi": openapi,
+        "info": {"title": "fake", "version": "0.0.0"},
+        "paths": {path: {"post": {
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Request"}}}},
+            "responses": {"200": {"description": "vectors"}}
+        }}},
+        "components": {"schemas": {"Request": {"type": "object", "required": [field], "properties": properties}}}
+    })
+}
+
 /// The fake TEI's OpenAPI document: its `/embed`, in TEI's 3.0 dialect
 /// (`nullable`), with paths relative to the `/tei` it is served under.
 fn fake_tei_openapi() -> Value {
-    json!({
-        "openapi": "3.0.3",
-        "info": {"title": "fake TEI", "version": "1.7.1"},
-        "paths": {"/embed": {"post": {
-            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EmbedRequest"}}}},
-            "responses": {"200": {"description": "vectors"}}
-        }}},
-        "components": {"schemas": {"EmbedRequest": {
-            "type": "object",
-            "required": ["inputs"],
-            "properties": {
-                "inputs": {"oneOf": [
-                    {"type": "string", "minLength": 1},
-                    {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1, "maxItems": MAX_BATCH}
-                ]},
-                "normalize": {"type": "boolean", "nullable": true},
-                "truncate": {"type": "boolean", "nullable": true}
-            }
-        }}}
-    })
+    let options = json!({
+        "normalize": {"type": "boolean", "nullable": true},
+        "truncate": {"type": "boolean", "nullable": true}
+    });
+    one_route_document("3.0.3", "/embed", "inputs", options)
 }
 
 /// The fake's own OpenAPI document: its OpenAI route, as strict as its handler.
 fn fake_openapi() -> Value {
-    json!({
-        "openapi": "3.1.0",
-        "info": {"title": "fake", "version": "0.0.0"},
-        "paths": {"/v1/embeddings": {"post": {
-            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Request"}}}},
-            "responses": {"200": {"description": "vectors"}}
-        }}},
-        "components": {"schemas": {"Request": {
-            "type": "object",
-            "required": ["input"],
-            "properties": {
-                "input": {"oneOf": [
-                    {"type": "string", "minLength": 1},
-                    {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1, "maxItems": MAX_BATCH}
-                ]},
-                "dimensions": {"type": ["integer", "null"], "minimum": DIMENSION, "maximum": DIMENSION},
-                "encoding_format": {"enum": ["float", "base64", null]},
-                "model": {"type": ["string", "null"]},
-                "user": {"type": ["string", "null"]}
-            }
-        }}}
-    })
+    let options = json!({
+        "dimensions": {"type": ["integer", "null"], "minimum": DIMENSION, "maximum": DIMENSION},
+        "encoding_format": {"enum": ["float", "base64", null]},
+        "model": {"type": ["string", "null"]},
+        "user": {"type": ["string", "null"]}
+    });
+    one_route_document("3.1.0", "/v1/embeddings", "input", options)
 }
 
 fn error(status: StatusCode, message: &str) -> Response {
