@@ -21,6 +21,8 @@ pub struct Report {
 pub struct Suite {
     /// Its `name` attribute.
     pub name: String,
+    /// Its `<properties>`: name and value, in order (what produced the run).
+    pub properties: Vec<(String, String)>,
     /// Its test cases, in order.
     pub cases: Vec<Case>,
 }
@@ -94,11 +96,15 @@ impl Counts {
         }
     }
 
-    fn attributes(self) -> String {
-        let mut out = format!(
-            " tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\"",
-            self.tests, self.failures, self.skipped
-        );
+    /// The attributes of a `<testsuite>`; `<testsuites>` leaves `skipped` out,
+    /// as the Jenkins and Surefire schema (`schemas/junit/`) allows it only on
+    /// a suite.
+    fn attributes(self, skipped: bool) -> String {
+        let mut out =
+            format!(" tests=\"{}\" failures=\"{}\" errors=\"0\"", self.tests, self.failures);
+        if skipped {
+            let _ = write!(out, " skipped=\"{}\"", self.skipped);
+        }
         if let Some(s) = self.seconds {
             let _ = write!(out, " time=\"{s:.3}\"");
         }
@@ -112,14 +118,31 @@ impl Report {
         let per_suite: Vec<Counts> = self.suites.iter().map(|s| Counts::of(&s.cases)).collect();
         let total = per_suite.iter().fold(Counts::default(), |a, b| a.add(*b));
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-        let _ = writeln!(out, "<testsuites name=\"{}\"{}>", escape(&self.name), total.attributes());
+        let _ = writeln!(
+            out,
+            "<testsuites name=\"{}\"{}>",
+            escape(&self.name),
+            total.attributes(false)
+        );
         for (suite, counts) in self.suites.iter().zip(per_suite) {
             let _ = writeln!(
                 out,
                 "  <testsuite name=\"{}\"{}>",
                 escape(&suite.name),
-                counts.attributes()
+                counts.attributes(true)
             );
+            if !suite.properties.is_empty() {
+                out.push_str("    <properties>\n");
+                for (name, value) in &suite.properties {
+                    let _ = writeln!(
+                        out,
+                        "      <property name=\"{}\" value=\"{}\"/>",
+                        escape(name),
+                        escape(value)
+                    );
+                }
+                out.push_str("    </properties>\n");
+            }
             for case in &suite.cases {
                 case.write(&mut out);
             }
@@ -183,6 +206,7 @@ mod tests {
             name: "gauntlet".into(),
             suites: vec![Suite {
                 name: "gauntlet process".into(),
+                properties: vec![("gauntlet.version".into(), "0.1.0 <dev>".into())],
                 cases: vec![
                     case("a", Some(0.5), CaseResult::Passed),
                     case(
@@ -200,7 +224,7 @@ mod tests {
         let xml = report.to_xml();
         assert!(
             xml.contains(
-                "<testsuites name=\"gauntlet\" tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"1\" time=\"1.000\">"
+                "<testsuites name=\"gauntlet\" tests=\"3\" failures=\"1\" errors=\"0\" time=\"1.000\">"
             ),
             "{xml}"
         );
@@ -212,6 +236,10 @@ mod tests {
             "{xml}"
         );
         assert!(xml.contains("<skipped message=\"no &quot;cluster&quot;\"/>"), "{xml}");
+        assert!(
+            xml.contains("<properties>\n      <property name=\"gauntlet.version\" value=\"0.1.0 &lt;dev&gt;\"/>\n    </properties>"),
+            "{xml}"
+        );
     }
 
     #[test]
@@ -220,6 +248,7 @@ mod tests {
             name: "m".into(),
             suites: vec![Suite {
                 name: "s".into(),
+                properties: vec![],
                 cases: vec![case(
                     "x",
                     None,
@@ -230,9 +259,11 @@ mod tests {
         let xml = report.to_xml();
         assert!(!xml.contains("time="), "{xml}");
         assert!(xml.contains("<failure message=\"bad\"/>"), "{xml}");
-        let empty =
-            Report { name: "e".into(), suites: vec![Suite { name: "s".into(), cases: vec![] }] }
-                .to_xml();
+        let empty = Report {
+            name: "e".into(),
+            suites: vec![Suite { name: "s".into(), properties: vec![], cases: vec![] }],
+        }
+        .to_xml();
         assert!(empty.contains("tests=\"0\" failures=\"0\" errors=\"0\" skipped=\"0\""), "{empty}");
         assert!(empty.ends_with("  </testsuite>\n</testsuites>\n"), "{empty}");
     }

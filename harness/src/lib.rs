@@ -7,8 +7,10 @@
 pub mod check;
 pub mod checks;
 pub mod cluster;
+pub mod compare;
 pub mod docker;
 pub mod dockerfile;
+pub mod figures;
 pub mod gpu;
 pub mod http;
 pub mod image;

@@ -9,6 +9,7 @@ use libtest_mimic::{Completion, Failed, Trial};
 use serde::Serialize;
 
 use crate::check::{Check, Family, Level, Outcome, OutcomeKind};
+use crate::figures::{self, Measured};
 use crate::profile::Profile;
 use crate::target::Target;
 
@@ -27,6 +28,9 @@ pub struct Record {
     pub detail: String,
     /// How long the check took, in seconds.
     pub seconds: f64,
+    /// What it measured; the reports list it apart (`figures`, `series`).
+    #[serde(skip)]
+    pub measured: Measured,
 }
 
 /// Verdicts gathered while the trials run.
@@ -55,8 +59,10 @@ pub fn trials(
             let profile = profile.clone();
             Trial::ignorable_test(check.id, move || {
                 let started = Instant::now();
-                let outcome = judge_in_turn(&check, target.as_ref(), &profile, &TURN);
-                let record = record(&check, &outcome, started.elapsed());
+                let (outcome, measured) = figures::collect(check.id, || {
+                    judge_in_turn(&check, target.as_ref(), &profile, &TURN)
+                });
+                let record = record(&check, &outcome, started.elapsed(), measured);
                 records.lock().expect("records lock").push(record);
                 match outcome {
                     Outcome::Pass(_) => Ok(Completion::Completed),
@@ -156,7 +162,7 @@ enum Turn<'a> {
     Shared(std::sync::RwLockReadGuard<'a, ()>),
 }
 
-fn record(check: &Check, outcome: &Outcome, took: Duration) -> Record {
+fn record(check: &Check, outcome: &Outcome, took: Duration, measured: Measured) -> Record {
     Record {
         id: check.id,
         family: check.family,
@@ -164,6 +170,7 @@ fn record(check: &Check, outcome: &Outcome, took: Duration) -> Record {
         outcome: outcome.kind(),
         detail: outcome.detail().to_owned(),
         seconds: took.as_secs_f64(),
+        measured,
     }
 }
 
@@ -215,6 +222,7 @@ mod tests {
                 outcome: *outcome,
                 detail: format!("not applicable: {id} has no target\nsecond line"),
                 seconds: 0.0,
+                measured: Measured::default(),
             })
             .collect();
         Arc::new(Mutex::new(all))

@@ -170,6 +170,7 @@ pub fn healthcheck<E: std::fmt::Display>(
 /// `image.size.budget`.
 pub fn size(facts: &ImageFacts, profile: &Profile) -> Outcome {
     let (size, budget) = (facts.size, profile.thresholds.image_size);
+    crate::figures::record("image.size", size as f64);
     let mb = |bytes: u64| bytes as f64 / 1e6;
     if size <= budget {
         Outcome::Pass(format!("{:.1} MB (budget {:.1} MB)", mb(size), mb(budget)))

@@ -26,6 +26,7 @@ pub(super) const CHECKS: &[Check] = &[
                 Err(na) => return na.into(),
             };
             let burst = burst(http, &embeddings, &profile.thresholds, None);
+            record_burst(&burst);
             judge_burst(&burst, &profile.thresholds)
         },
     },
@@ -44,6 +45,8 @@ pub(super) const CHECKS: &[Check] = &[
 pub struct Burst {
     /// Latencies of the requests answered 2xx.
     pub ok: Vec<Duration>,
+    /// When each of `ok` was sent, from the start of the burst.
+    pub sent: Vec<Duration>,
     /// Requests refused with 429 (back-pressure, not an error).
     pub throttled: usize,
     /// Requests that failed: another status or a transport error, with the first reason.
@@ -103,6 +106,7 @@ fn burst(http: Http<'_>, embeddings: &str, limits: &Thresholds, live_path: Optio
                         Ok(r) if r.status().is_success() => {
                             let _ = r.bytes();
                             part.ok.push(t.elapsed());
+                            part.sent.push(t - started);
                         }
                         Ok(r) if r.status() == 429 => part.throttled += 1,
                         Ok(r) => {
@@ -123,6 +127,7 @@ fn burst(http: Http<'_>, embeddings: &str, limits: &Thresholds, live_path: Optio
     for worker in workers {
         let part = worker.join().unwrap_or_default();
         total.ok.extend(part.ok);
+        total.sent.extend(part.sent);
         total.throttled += part.throttled;
         total.errors += part.errors;
         if total.first_error.is_none() {
@@ -135,6 +140,25 @@ fn burst(http: Http<'_>, embeddings: &str, limits: &Thresholds, live_path: Optio
         total.live_failures = watcher.join().unwrap_or_default();
     }
     total
+}
+
+/// Records what a burst measured: latency percentiles, throughput and error
+/// rate as figures, each successful request as a point of `load.requests`.
+/// A figure with no data (no request succeeded) is not recorded.
+fn record_burst(b: &Burst) {
+    use crate::figures::record;
+    let sent = b.ok.len() + b.throttled + b.errors;
+    if sent == 0 {
+        return;
+    }
+    record("load.error_rate", b.errors as f64 / sent as f64);
+    record("load.throughput", b.ok.len() as f64 / b.elapsed.as_secs_f64().max(1e-9));
+    if let (Some(p50), Some(p99)) = (b.percentile(0.50), b.percentile(0.99)) {
+        record("load.latency.p50", p50.as_secs_f64());
+        record("load.latency.p99", p99.as_secs_f64());
+    }
+    let points = b.sent.iter().zip(&b.ok).map(|(at, took)| [at.as_secs_f64(), took.as_secs_f64()]);
+    crate::figures::record_series("load.requests", points.collect(), Vec::new());
 }
 
 /// Judges a burst against the profile's limits.
@@ -211,6 +235,7 @@ mod tests {
     fn burst_of(ok_ms: &[u64], throttled: usize, errors: usize) -> Burst {
         Burst {
             ok: ok_ms.iter().map(|m| Duration::from_millis(*m)).collect(),
+            sent: ok_ms.iter().map(|_| Duration::ZERO).collect(),
             throttled,
             errors,
             first_error: (errors > 0).then(|| "answered 500".to_owned()),

@@ -53,6 +53,7 @@ pub(super) const CHECKS: &[Check] = &[
         level: Must,
         description: "the time from process start to readiness 200 is within the profile's budget",
         run: |profile, startup: Startup| {
+            record_readiness(startup.0);
             judge_time_to_ready(startup.0, profile.thresholds.ready_budget)
         },
     },
@@ -131,6 +132,19 @@ pub fn judge_startup_transcript(transcript: &[(Duration, u16)]) -> Outcome {
         "{first_ok} polls answered 503, then 200 at {:?} after start",
         transcript[first_ok].0
     ))
+}
+
+/// Records the readiness polls as the series `ready.timeline` and the first
+/// 200 as the figure `ready.seconds`; never ready records no figure: no data.
+fn record_readiness(transcript: &[(Duration, u16)]) {
+    let ready = transcript.iter().find(|(_, s)| *s == 200).map(|(at, _)| at.as_secs_f64());
+    if let Some(ready) = ready {
+        crate::figures::record("ready.seconds", ready);
+    }
+    let points = transcript.iter().map(|(at, s)| [at.as_secs_f64(), f64::from(*s)]).collect();
+    let marks =
+        ready.map(|x| crate::figures::Mark { label: "ready".into(), x }).into_iter().collect();
+    crate::figures::record_series("ready.timeline", points, marks);
 }
 
 /// Judges the time from process start to the first readiness 200 against `budget`.

@@ -143,6 +143,9 @@ fn memory_under_load(http: Http<'_>, container: &dyn ContainerView, profile: &Pr
         Ok(measured) => measured,
         Err(outcome) => return outcome,
     };
+    if peak > 0 {
+        crate::figures::record("runtime.memory.under_load", peak as f64);
+    }
     judge_memory(peak, profile.thresholds.memory_budget, error)
 }
 

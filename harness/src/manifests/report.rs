@@ -26,11 +26,18 @@ pub struct Run<'a> {
 /// A report writer: `json`, `junit` or `sarif`.
 pub type Render = fn(&Run<'_>, &Outcome) -> String;
 
-/// The findings as the JSON report: settings, counts and every finding,
-/// suppressed finding and skipped object.
+/// The findings as the JSON report: settings, counts, the findings count as
+/// the figure `manifests.findings` (for `gauntlet compare`), and every
+/// finding, suppressed finding and skipped object.
 pub fn json(run: &Run<'_>, outcome: &Outcome) -> String {
+    let mut findings =
+        crate::figures::Figure::named("manifests.findings", outcome.findings.len() as f64);
+    findings.check = "manifests".to_owned();
     let report = json!({
+        "gauntlet_version": env!("CARGO_PKG_VERSION"),
+        "target": "manifests",
         "kubernetes_version": run.version,
+        "figures": [findings],
         "strict": run.strict,
         "policy": run.policy,
         "objects": run.documents.len(),
@@ -110,6 +117,11 @@ pub fn junit(run: &Run<'_>, outcome: &Outcome) -> String {
                 run.version,
                 if run.strict { ", strict" } else { "" }
             ),
+            properties: vec![
+                ("gauntlet.version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
+                ("kubernetes.version".to_owned(), run.version.to_owned()),
+                ("strict".to_owned(), run.strict.to_string()),
+            ],
             cases,
         }],
     }

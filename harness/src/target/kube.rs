@@ -59,6 +59,8 @@ pub struct KubeTarget {
     base: String,
     runtime: Arc<tokio::runtime::Runtime>,
     client: Client,
+    /// The API server's version (`1.31.2`), for the reports.
+    version: String,
     namespace: String,
     deployment: String,
     selector: String,
@@ -83,7 +85,8 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()
 }
 
-async fn connect(context: Option<&str>) -> Result<Client> {
+/// A client of the cluster at `context` and its API server's version.
+async fn connect(context: Option<&str>) -> Result<(Client, String)> {
     let options = KubeConfigOptions { context: context.map(str::to_owned), ..Default::default() };
     let config = Config::from_kubeconfig(&options)
         .await
@@ -92,7 +95,10 @@ async fn connect(context: Option<&str>) -> Result<Client> {
     let client = Client::try_from(config)
         .map_err(|e| Error::unavailable(format!("not applicable: no cluster: {server}"), e))?;
     match tokio::time::timeout(Duration::from_secs(10), client.apiserver_version()).await {
-        Ok(Ok(_)) => Ok(client),
+        Ok(Ok(info)) => {
+            let version = format!("{}.{}", info.major, info.minor.trim_end_matches('+'));
+            Ok((client, version))
+        }
         Ok(Err(e)) => Err(Error::unavailable(
             format!("not applicable: no cluster: {server} did not answer"),
             e,
@@ -112,7 +118,7 @@ impl KubeTarget {
         let documents = crate::manifests::load(std::slice::from_ref(&config.manifests))
             .map_err(|e| Error::Config(format!("--target kube: {e}")))?;
         let runtime = Arc::new(runtime().map_err(Error::io("a runtime for kube"))?);
-        let client = runtime
+        let (client, version) = runtime
             .block_on(connect(config.context.as_deref()))
             .map_err(|e| Error::unavailable("--target kube", e))?;
         let swept = runtime.block_on(sweep(&client));
@@ -157,6 +163,7 @@ impl KubeTarget {
                 base,
                 runtime,
                 client,
+                version,
                 namespace,
                 deployment,
                 selector,
@@ -189,6 +196,10 @@ impl Drop for KubeTarget {
 impl Target for KubeTarget {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn kubernetes_version(&self) -> Option<String> {
+        Some(self.version.clone())
     }
 
     fn http(&self) -> Option<Http<'_>> {

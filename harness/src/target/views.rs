@@ -42,6 +42,10 @@ pub trait Target: Send + Sync {
     fn cluster(&self) -> Option<&dyn ClusterView> {
         None
     }
+    /// The version of the Kubernetes cluster the service runs in, when it runs in one.
+    fn kubernetes_version(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Starts instances of the service that only the caller uses, for checks that
