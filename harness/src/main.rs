@@ -26,6 +26,8 @@ enum Command {
     List(cli::list::Args),
     /// Run the checks against a target.
     Run(cli::run::Args),
+    /// Hold one run's JSON report against another's: figures, tolerances, changed checks.
+    Compare(cli::compare::Args),
     /// Validate Kubernetes manifests offline: schemas, k8s-openapi types, policy rules.
     Manifests(cli::manifests::Args),
     /// Scan files, or an image's layers, for private keys, tokens and passwords.
@@ -51,6 +53,7 @@ fn main() -> ExitCode {
     let result = match command {
         Command::List(args) => cli::list::run(&args),
         Command::Run(args) => cli::run::run(args),
+        Command::Compare(args) => cli::compare::run(&args),
         Command::Manifests(args) => cli::manifests::run(args),
         Command::Secrets(args) => cli::secrets::run(&args),
         Command::Dockerfile(args) => cli::dockerfile::run(&args),

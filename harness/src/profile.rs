@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::figures::Tolerance;
+
 /// The profile schema, as committed.
 const SCHEMA: &str = include_str!("../../schemas/profile.schema.json");
 /// Built-in profiles by name.
@@ -54,6 +56,9 @@ pub struct Profile {
     pub metrics: Vec<String>,
     /// The numbers.
     pub thresholds: Thresholds,
+    /// How far each measured figure may worsen against a baseline run
+    /// (`baselines:`; `gauntlet compare`, `gauntlet run --baseline`).
+    pub baselines: Baselines,
 }
 
 /// How sentences go into and vectors come out of an Open Inference Protocol
@@ -266,6 +271,65 @@ struct Document {
     manifests: Option<PathBuf>,
     #[serde(default)]
     thresholds: ThresholdsDoc,
+    #[serde(default)]
+    baselines: Baselines,
+}
+
+/// The `baselines:` section of a profile, and the file `gauntlet compare
+/// --tolerances` reads (`schemas/baselines.schema.json`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Baselines {
+    /// Per figure name (`load.latency.p99`), how much worse it may get: `"50%"`
+    /// of the old value or a number in its unit. A figure with none is shown but
+    /// not gated.
+    #[serde(default)]
+    pub tolerances: BTreeMap<String, Tolerance>,
+}
+
+impl Baselines {
+    /// These tolerances over `base`'s: a figure named here replaces base's.
+    pub fn over(&self, base: &Baselines) -> Baselines {
+        let mut tolerances = base.tolerances.clone();
+        tolerances.extend(self.tolerances.iter().map(|(k, v)| (k.clone(), *v)));
+        Baselines { tolerances }
+    }
+
+    /// A tolerances file (YAML or JSON), held to `schemas/baselines.schema.json`;
+    /// the error names each field that is wrong.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        const SCHEMA: &str = include_str!("../../schemas/baselines.schema.json");
+        static VALIDATOR: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+        let value: serde_json::Value =
+            serde_yaml::from_str(text).map_err(|e| format!("not YAML or JSON: {e}"))?;
+        let validator = VALIDATOR.get_or_init(|| {
+            let schema = serde_json::from_str(SCHEMA).expect("the baselines schema is JSON");
+            jsonschema::validator_for(&schema).expect("the baselines schema is a valid schema")
+        });
+        let mut problems: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| {
+                let at = e.instance_path().to_string();
+                format!("{}: {e}", if at.is_empty() { "/".to_owned() } else { at })
+            })
+            .collect();
+        if !problems.is_empty() {
+            problems.sort();
+            return Err(problems.join("; "));
+        }
+        serde_json::from_value(value).map_err(|e| e.to_string())
+    }
+
+    /// The reference profile's tolerances: the defaults every profile starts from.
+    pub fn reference() -> Baselines {
+        static DEFAULTS: std::sync::OnceLock<Baselines> = std::sync::OnceLock::new();
+        DEFAULTS
+            .get_or_init(|| {
+                serde_json::from_value(reference_document()["baselines"].clone())
+                    .expect("reference.yaml sets its baselines")
+            })
+            .clone()
+    }
 }
 
 #[derive(Default, Deserialize)]
@@ -457,6 +521,7 @@ impl Profile {
             v2: doc.v2,
             metrics: doc.metrics.unwrap_or_else(default_metrics),
             thresholds: doc.thresholds.over(&Thresholds::default()),
+            baselines: doc.baselines.over(&Baselines::reference()),
         })
     }
 
@@ -621,6 +686,33 @@ mod tests {
             ids.contains(&"probe.ready.ok") && !ids.contains(&"probe.ready.sigterm"),
             "{ids:?}"
         );
+    }
+
+    #[test]
+    fn the_baselines_schemas_agree_and_name_every_figure() {
+        let profile: serde_json::Value = serde_json::from_str(SCHEMA).unwrap();
+        let own: serde_json::Value =
+            serde_json::from_str(include_str!("../../schemas/baselines.schema.json")).unwrap();
+        let names = &own["properties"]["tolerances"]["propertyNames"]["enum"];
+        let ours: Vec<&str> = crate::figures::NAMES.iter().map(|(name, ..)| *name).collect();
+        assert_eq!(names, &serde_json::json!(ours));
+        assert_eq!(
+            profile["properties"]["baselines"]["properties"], own["properties"],
+            "the profile schema's baselines section is the baselines schema"
+        );
+        assert_eq!(profile["$defs"]["tolerance"], own["$defs"]["tolerance"]);
+        assert_eq!(
+            Baselines::reference().tolerances.keys().collect::<Vec<_>>().len(),
+            crate::figures::NAMES.len(),
+            "the reference profile gates every figure"
+        );
+        let err =
+            Baselines::parse("tolerances: {load.latency.p50: fast, no.such: 1%}").unwrap_err();
+        assert!(err.contains("/tolerances/load.latency.p50") && err.contains("no.such"), "{err}");
+        let ok =
+            Baselines::parse("tolerances: {load.latency.p50: 0%, load.error_rate: 0.5}").unwrap();
+        assert_eq!(ok.tolerances["load.latency.p50"], Tolerance::Percent(0.0));
+        assert_eq!(ok.tolerances["load.error_rate"], Tolerance::Absolute(0.5));
     }
 
     #[test]

@@ -33,7 +33,13 @@ pub enum Command {
     /// Hold gauntlet's profiles against real third-party servers (infinity-emb,
     /// MLServer), installed at pinned versions into venvs under target/peers/.
     Peers(Peers),
+    /// Refresh baselines/reference.json from a run of the reference service on
+    /// the process target: the figures `cargo xtask validate` then holds runs to.
+    Baseline(Baseline),
 }
+
+#[derive(Debug, Args)]
+pub struct Baseline {}
 
 #[derive(Debug, Args)]
 pub struct Peers {

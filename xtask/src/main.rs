@@ -35,5 +35,6 @@ fn main() -> anyhow::Result<()> {
         flags::Command::Gpu(cmd) => cmd.run(&sh),
         flags::Command::Codegen(cmd) => cmd.run(&sh),
         flags::Command::Peers(cmd) => cmd.run(&sh),
+        flags::Command::Baseline(cmd) => cmd.run(&sh),
     }
 }

@@ -6,6 +6,7 @@
 //! [`TICK`] says which step it is and how long it has taken.
 
 use std::fmt::Write as _;
+use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -31,7 +32,10 @@ const STEPS: &[(&str, &str)] = &[
         "image",
         "the service image FROM scratch and a secrets scan of its layers, when Docker is reachable",
     ),
-    ("conformance", "gauntlet run against the process target, reports under target/validate/"),
+    (
+        "conformance",
+        "gauntlet run against the process target, held to baselines/reference.json, reports under target/validate/",
+    ),
     ("container", "gauntlet run against the container target, when Docker is reachable"),
     ("kube", "gauntlet run against the kube target, when GAUNTLET_KUBE names a cluster"),
 ];
@@ -253,9 +257,48 @@ fn conformance(sh: &Shell, target: &str, stem: &str) -> anyhow::Result<()> {
         format!("target/validate/{stem}.xml"),
         format!("target/validate/{stem}.md"),
     );
-    cmd!(sh, "target/release/gauntlet run --target {target} --json {json} --junit {junit} --markdown {md}")
-        .run()?;
+    // The process target is the one the committed baseline was taken on.
+    let baseline: Vec<String> = if target == "process" && Path::new(BASELINE).is_file() {
+        util::say(format_args!(
+            "holding the run to {BASELINE} (cargo xtask baseline refreshes it)"
+        ));
+        vec!["--baseline".into(), BASELINE.into()]
+    } else {
+        Vec::new()
+    };
+    cmd!(
+        sh,
+        "target/release/gauntlet run --target {target} --json {json} --junit {junit} --markdown {md} {baseline...}"
+    )
+    .run()?;
     Ok(())
+}
+
+/// The committed baseline of the reference service on the process target.
+pub const BASELINE: &str = "baselines/reference.json";
+
+impl flags::Baseline {
+    /// Runs the reference service on the process target and writes its JSON
+    /// report as the baseline, then shows how it compares with the one before.
+    pub fn run(&self, sh: &Shell) -> anyhow::Result<()> {
+        model::ensure_model(sh, false)?;
+        util::say("building the release binaries");
+        cmd!(sh, "cargo build --release --quiet --workspace --bins").run()?;
+        sh.create_dir("target/validate")?;
+        let fresh = "target/validate/baseline.json";
+        cmd!(sh, "target/release/gauntlet run --target process --json {fresh}")
+            .run()
+            .context("the baseline is taken from a green run: fix the failure first")?;
+        if Path::new(BASELINE).is_file() {
+            util::say(format_args!("the new baseline against {BASELINE}:"));
+            // A regression is what a refresh is for: it is shown, not refused.
+            let _ = cmd!(sh, "target/release/gauntlet compare {BASELINE} {fresh}").quiet().run();
+        }
+        sh.create_dir("baselines")?;
+        sh.copy_file(fresh, BASELINE)?;
+        util::say(format_args!("wrote {BASELINE}: review the figures and commit it"));
+        Ok(())
+    }
 }
 
 /// cargo deny (licences, bans and sources), the CycloneDX SBOM of the service,
@@ -446,7 +489,11 @@ fn junit(results: &[StepResult]) -> String {
         .collect();
     Report {
         name: "cargo xtask validate".into(),
-        suites: vec![Suite { name: "validate".into(), cases }],
+        suites: vec![Suite {
+            name: "validate".into(),
+            properties: vec![("gauntlet.version".into(), env!("CARGO_PKG_VERSION").into())],
+            cases,
+        }],
     }
     .to_xml()
 }

@@ -2,6 +2,7 @@
 //! outcomes become exit codes: 0 green, 1 a check or finding failed, 2 a usage
 //! or configuration error that names what is wrong.
 
+pub mod compare;
 pub mod dockerfile;
 pub mod gpu;
 pub mod image;

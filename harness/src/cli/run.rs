@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use gauntlet::target::{OpenOptions, Spec};
-use gauntlet::{Profile, checks, report, runner};
+use gauntlet::{Profile, checks, compare, report, runner};
 
 use super::Error;
 
@@ -30,6 +30,13 @@ pub struct Args {
     /// Write the Markdown summary here (e.g. $GITHUB_STEP_SUMMARY).
     #[arg(long)]
     markdown: Option<PathBuf>,
+    /// Hold this run against an earlier JSON report (as `gauntlet compare` does)
+    /// and write the comparison into every report; a regression exits 1.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// With `--baseline`: pass although a gated figure has no data in this run.
+    #[arg(long)]
+    allow_missing: bool,
     /// For `--target kube`: the image to deploy instead of the manifests' own.
     #[arg(long)]
     image: Option<String>,
@@ -63,6 +70,8 @@ pub fn run(args: Args) -> super::Result {
     let profile =
         Profile::load_with(&args.profile, &args.set).map_err(|e| Error::Usage(e.to_string()))?;
     let spec: Spec = args.target.parse()?;
+    // Read before the run: a baseline that is not a report is a usage error, not an hour lost.
+    let baseline = args.baseline.as_deref().map(super::compare::read_side).transpose()?;
     let options = OpenOptions { image: args.image, gpus: args.gpus };
     let target = spec.open(&profile, &options)?;
     let libtest = libtest_mimic::Arguments::from_iter(
@@ -75,16 +84,38 @@ pub fn run(args: Args) -> super::Result {
         runner::trials(target.clone(), &checks::catalog(), &profile, &records),
     );
     let verdict = runner::Verdict::of(&records);
-    let name = target.name();
+    let about = report::About {
+        profile: profile.name.clone(),
+        target: target.name().to_owned(),
+        kubernetes_version: target.kubernetes_version(),
+        baselines: profile.baselines.clone(),
+    };
+    let comparison = baseline.as_ref().filter(|_| !listing).map(|old| {
+        let this = report::Run { about: &about, records: &records, comparison: None };
+        let new: compare::Side =
+            serde_json::from_value(report::json_value(&this)).expect("a report reads as a side");
+        compare::compare(old, &new, &profile.baselines)
+    });
+    let run = report::Run {
+        about: &about,
+        records: &records,
+        comparison: comparison.as_ref().map(|c| (c, args.allow_missing)),
+    };
     super::write_reports(&[
-        (args.json.as_deref(), "--json", &|| report::json(name, &records)),
-        (args.junit.as_deref(), "--junit", &|| report::junit(name, &records)),
-        (args.markdown.as_deref(), "--markdown", &|| report::markdown(name, &records)),
+        (args.json.as_deref(), "--json", &|| report::json(&run)),
+        (args.junit.as_deref(), "--junit", &|| report::junit(&run)),
+        (args.markdown.as_deref(), "--markdown", &|| report::markdown(&run)),
     ])?;
     if listing {
         return Ok(());
     }
     eprint!("{}", verdict.summary());
+    if let Some(comparison) = &comparison {
+        eprint!("\n{}", comparison.markdown(args.allow_missing));
+        if comparison.fails(args.allow_missing) {
+            return Err(Error::Failed(comparison.verdict_line(args.allow_missing)));
+        }
+    }
     if verdict.verified_nothing() && !args.allow_empty {
         return Err(Error::Failed(
             "exit 1 because the run verified nothing (--allow-empty accepts that)".into(),

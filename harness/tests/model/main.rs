@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod baseline;
 mod cross;
 mod gpu;
 mod lifecycle;
