@@ -271,15 +271,30 @@ mod workflows {
 
     /// The schema problems of the workflow at `path`, one line each.
     fn problems(path: &Path) -> Vec<String> {
-        let schema: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(repo("schemas/github/github-workflows.json")).unwrap(),
-        )
-        .unwrap();
+        problems_against("schemas/github/github-workflows.json", path)
+    }
+
+    /// The problems of the YAML file at `path` against the vendored `schema`.
+    fn problems_against(schema: &str, path: &Path) -> Vec<String> {
+        let schema: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(repo(schema)).unwrap()).unwrap();
         let validator = jsonschema::validator_for(&schema).unwrap();
         let text = std::fs::read_to_string(path).unwrap();
-        let workflow: serde_json::Value = serde_yaml::from_str(&text)
+        let document: serde_json::Value = serde_yaml::from_str(&text)
             .unwrap_or_else(|e| panic!("{}: not YAML: {e}", path.display()));
-        validator.iter_errors(&workflow).map(|e| format!("{}: {e}", e.instance_path())).collect()
+        validator.iter_errors(&document).map(|e| format!("{}: {e}", e.instance_path())).collect()
+    }
+
+    #[test]
+    fn the_action_follows_the_github_action_schema_and_a_broken_one_does_not() {
+        let found = problems_against("schemas/github/github-actions.json", &repo("action.yml"));
+        assert!(found.is_empty(), "action.yml:\n{}", found.join("\n"));
+        let found = problems_against(
+            "schemas/github/github-actions.json",
+            &repo("fixtures/workflows/bad-action.yml"),
+        );
+        assert!(found.iter().any(|p| p.starts_with("/runs")), "{found:#?}");
+        assert!(found.iter().any(|p| p.starts_with("/inputs/command")), "{found:#?}");
     }
 
     #[test]
