@@ -5,7 +5,7 @@
 use std::path::Path;
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/kubernetes");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/kubernetes");
     println!("cargo::rerun-if-changed={}", root.display());
     let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let mut versions: Vec<(String, std::path::PathBuf)> = std::fs::read_dir(&root)

@@ -329,7 +329,7 @@ mod tests {
 
     /// A report recorded on a real GPU (`fixtures/gpu/`).
     pub fn recorded(name: &str) -> GpuReport {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/gpu");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/gpu");
         read_recording(&dir.join(name)).unwrap()
     }
 

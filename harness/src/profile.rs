@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::figures::Tolerance;
 
 /// The profile schema, as committed.
-const SCHEMA: &str = include_str!("../../schemas/profile.schema.json");
+const SCHEMA: &str = include_str!("../schemas/profile.schema.json");
 /// Built-in profiles by name.
 const BUILT_IN: &[(&str, &str)] = &[
     ("reference", include_str!("../profiles/reference.yaml")),
@@ -298,7 +298,7 @@ impl Baselines {
     /// A tolerances file (YAML or JSON), held to `schemas/baselines.schema.json`;
     /// the error names each field that is wrong.
     pub fn parse(text: &str) -> Result<Self, String> {
-        const SCHEMA: &str = include_str!("../../schemas/baselines.schema.json");
+        const SCHEMA: &str = include_str!("../schemas/baselines.schema.json");
         static VALIDATOR: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
         let value: serde_json::Value =
             serde_yaml::from_str(text).map_err(|e| format!("not YAML or JSON: {e}"))?;
@@ -415,6 +415,11 @@ impl Default for Thresholds {
 }
 
 impl Profile {
+    /// The YAML of built-in profile `name`, as `gauntlet init` copies it.
+    pub fn built_in_text(name: &str) -> Option<&'static str> {
+        BUILT_IN.iter().find(|(n, _)| *n == name).map(|(_, text)| *text)
+    }
+
     /// A built-in profile by name.
     pub fn built_in(name: &str) -> Option<Self> {
         let (_, text) = BUILT_IN.iter().find(|(n, _)| *n == name)?;
@@ -692,7 +697,7 @@ mod tests {
     fn the_baselines_schemas_agree_and_name_every_figure() {
         let profile: serde_json::Value = serde_json::from_str(SCHEMA).unwrap();
         let own: serde_json::Value =
-            serde_json::from_str(include_str!("../../schemas/baselines.schema.json")).unwrap();
+            serde_json::from_str(include_str!("../schemas/baselines.schema.json")).unwrap();
         let names = &own["properties"]["tolerances"]["propertyNames"]["enum"];
         let ours: Vec<&str> = crate::figures::NAMES.iter().map(|(name, ..)| *name).collect();
         assert_eq!(names, &serde_json::json!(ours));

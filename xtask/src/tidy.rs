@@ -18,6 +18,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let path = entry.path();
+        // Not through links: harness/schemas and harness/fixtures point back
+        // into the workspace for `cargo package`.
+        if entry.file_type().is_ok_and(|t| t.is_symlink()) {
+            continue;
+        }
         if path.is_dir() {
             walk(&path, out);
         } else if path.extension().is_some_and(|e| e == "rs") {
@@ -314,4 +319,111 @@ mod workflows {
         let found = problems(&repo("fixtures/workflows/bad.yml"));
         assert!(found.iter().any(|p| p.starts_with("/jobs/test")), "{found:#?}");
     }
+}
+
+/// The files `cargo package -p gauntlet-harness --list` ships.
+fn harness_package_list() -> Vec<String> {
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(["package", "--offline", "--allow-dirty", "--list", "-p", "gauntlet-harness"])
+        .current_dir(project_root())
+        .output()
+        .expect("cargo runs");
+    assert!(out.status.success(), "cargo package --list: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().lines().map(str::to_owned).collect()
+}
+
+/// Every `include_str!("…")` and `include_bytes!("…")` literal in `text`.
+fn included_paths(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    for marker in ["include_str!(\"", "include_bytes!(\""] {
+        let mut rest = text;
+        while let Some(at) = rest.find(marker) {
+            rest = &rest[at + marker.len()..];
+            if let Some(end) = rest.find('"') {
+                out.push(&rest[..end]);
+            }
+        }
+    }
+    out
+}
+
+/// `dir/../x` → `x`, without touching the file system (the package's links
+/// must not be resolved: the packaged path is the link's).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                assert!(out.pop(), "{} climbs out of the crate", path.display());
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// What the harness embeds must be in its package: the published crate
+/// builds from nothing else. Every file a source includes, every vendored
+/// Kubernetes schema build.rs embeds, every built-in profile and the GPU
+/// recordings its unit tests read.
+#[test]
+fn the_harness_package_holds_what_it_builds_from() {
+    let listed = harness_package_list();
+    let crate_root = project_root().join("harness");
+    let mut files = Vec::new();
+    walk(&crate_root.join("src"), &mut files);
+    files.push(crate_root.join("build.rs"));
+    let mut needed: Vec<String> = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let from = file.parent().unwrap().strip_prefix(&crate_root).unwrap();
+        for included in included_paths(&text) {
+            if included.starts_with('{') {
+                continue; // build.rs's generated table, checked below
+            }
+            let path = normalize(&from.join(included));
+            assert!(
+                crate_root.join(&path).is_file(),
+                "{}: includes {included}, which is not a file",
+                relative(file)
+            );
+            needed.push(path.display().to_string());
+        }
+    }
+    for dir in ["schemas/kubernetes", "profiles", "fixtures/gpu"] {
+        for entry in std::fs::read_dir(crate_root.join(dir)).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            if name.ends_with(".json") || name.ends_with(".yaml") {
+                needed.push(format!("{dir}/{name}"));
+            }
+        }
+    }
+    assert!(needed.iter().any(|p| p.starts_with("schemas/kubernetes/v1.")), "{needed:?}");
+    assert!(needed.iter().any(|p| p == "fixtures/embeddings/expected.json"), "{needed:?}");
+    let missing: Vec<&String> = needed.iter().filter(|p| !listed.contains(p)).collect();
+    assert!(
+        missing.is_empty(),
+        "`cargo package -p gauntlet-harness` leaves out {missing:?}: add them to `include` in harness/Cargo.toml"
+    );
+    // And nothing the crate does not need: the integration tests and the
+    // manifest fixtures stay in the repository.
+    let extra: Vec<&String> = listed
+        .iter()
+        .filter(|p| p.starts_with("tests/") || p.starts_with("fixtures/manifests/"))
+        .collect();
+    assert!(extra.is_empty(), "the package carries {extra:?}");
+    assert!(
+        listed.contains(&"src/main.rs".to_owned()) && listed.contains(&"Cargo.lock".to_owned())
+    );
+}
+
+#[test]
+fn included_paths_are_found_and_normalized() {
+    let text = "const A: &str = include_str!(\"../../schemas/a.json\");\nlet b = include_bytes!(\"x.bin\");";
+    assert_eq!(included_paths(text), vec!["../../schemas/a.json", "x.bin"]);
+    assert_eq!(
+        normalize(Path::new("src/checks/../../schemas/a.json")),
+        PathBuf::from("schemas/a.json")
+    );
 }

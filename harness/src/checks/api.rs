@@ -10,13 +10,13 @@ use crate::profile::{Profile, Route};
 use crate::target::Http;
 use crate::verdict::Failure;
 
-const OPENAPI: &str = include_str!("../../../schemas/openapi.json");
+const OPENAPI: &str = include_str!("../../schemas/openapi.json");
 const OPENAI_RESPONSE: &str =
-    include_str!("../../../schemas/api/openai-embeddings-response.schema.json");
-const TEI_RESPONSE: &str = include_str!("../../../schemas/api/tei-embed-response.schema.json");
-const HEALTH: &str = include_str!("../../../schemas/api/health.schema.json");
-const ERROR: &str = include_str!("../../../schemas/api/error.schema.json");
-const INFO: &str = include_str!("../../../schemas/api/info.schema.json");
+    include_str!("../../schemas/api/openai-embeddings-response.schema.json");
+const TEI_RESPONSE: &str = include_str!("../../schemas/api/tei-embed-response.schema.json");
+const HEALTH: &str = include_str!("../../schemas/api/health.schema.json");
+const ERROR: &str = include_str!("../../schemas/api/error.schema.json");
+const INFO: &str = include_str!("../../schemas/api/info.schema.json");
 
 pub(super) const CHECKS: &[Check] = &[
     check! {

@@ -55,8 +55,7 @@ pub(super) const CHECKS: &[Check] = &[
 ];
 
 /// sentence-transformers 6.2.0's vectors for all-MiniLM-L6-v2, normalized, on the CPU.
-pub(super) const ALL_MINILM_L6_V2: &str =
-    include_str!("../../../fixtures/embeddings/expected.json");
+pub(super) const ALL_MINILM_L6_V2: &str = include_str!("../../fixtures/embeddings/expected.json");
 
 /// The reference vectors for the profile's model: its `reference_vectors`
 /// file, else the built-in ones when the model is all-MiniLM-L6-v2.

@@ -237,7 +237,7 @@ mod tests {
     use super::*;
     use crate::verdict::Failure;
 
-    const RECORDED: &str = include_str!("../../../fixtures/images/gauntlet-service.inspect.json");
+    const RECORDED: &str = include_str!("../../fixtures/images/gauntlet-service.inspect.json");
 
     fn recorded() -> ImageFacts {
         let inspect: serde_json::Value = serde_json::from_str(RECORDED).unwrap();

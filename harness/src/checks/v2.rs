@@ -16,9 +16,9 @@ use crate::profile::{Profile, Route, V2Format};
 use crate::target::Http;
 use crate::verdict::Failure;
 
-const SERVER: &str = include_str!("../../../schemas/api/v2-server-metadata.schema.json");
-const MODEL: &str = include_str!("../../../schemas/api/v2-model-metadata.schema.json");
-const RESPONSE: &str = include_str!("../../../schemas/api/v2-infer-response.schema.json");
+const SERVER: &str = include_str!("../../schemas/api/v2-server-metadata.schema.json");
+const MODEL: &str = include_str!("../../schemas/api/v2-model-metadata.schema.json");
+const RESPONSE: &str = include_str!("../../schemas/api/v2-infer-response.schema.json");
 
 pub(super) const CHECKS: &[Check] = &[
     check! {

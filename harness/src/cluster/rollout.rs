@@ -136,7 +136,7 @@ pub fn restarts(pods: &[Pod]) -> Vec<String> {
 mod tests {
     use super::*;
 
-    const STATES: &str = include_str!("../../../fixtures/kube/rollout.json");
+    const STATES: &str = include_str!("../../fixtures/kube/rollout.json");
 
     fn states() -> serde_json::Value {
         serde_json::from_str(STATES).unwrap()

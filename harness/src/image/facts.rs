@@ -97,7 +97,7 @@ impl ImageFacts {
 mod tests {
     use super::*;
 
-    const RECORDED: &str = include_str!("../../../fixtures/images/gauntlet-service.inspect.json");
+    const RECORDED: &str = include_str!("../../fixtures/images/gauntlet-service.inspect.json");
 
     fn recorded() -> ImageFacts {
         let inspect: Value = serde_json::from_str(RECORDED).unwrap();
