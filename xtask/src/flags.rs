@@ -59,7 +59,11 @@ pub struct Codegen {
 }
 
 #[derive(Debug, Args)]
-pub struct Image {}
+pub struct Image {
+    /// Build gauntlet's own image (`gauntlet:<version>`) instead of the service's.
+    #[arg(long)]
+    pub harness: bool,
+}
 
 #[derive(Debug, Args)]
 pub struct CudaToolkit {

@@ -1,5 +1,6 @@
 //! `gauntlet image`: the service image built FROM scratch, for this checkout's
-//! service binary and model (`--gpu`: the CUDA build with its libraries).
+//! service binary and model (`--gpu`: the CUDA build with its libraries;
+//! `--harness`: gauntlet's own image, around this binary or `--binary`).
 
 use std::path::PathBuf;
 
@@ -25,10 +26,43 @@ pub struct Args {
     /// `lib*.so*` in it is copied; default target/cuda-toolkit/lib).
     #[arg(long, requires = "gpu")]
     cuda_libs: Option<PathBuf>,
+    /// Build gauntlet's own image (manifests/Dockerfile.harness) around this
+    /// gauntlet binary, or the gauntlet binary --binary names (default tag gauntlet:dev).
+    #[arg(long, conflicts_with = "gpu")]
+    harness: bool,
+}
+
+/// `--harness`: gauntlet's own image.
+fn harness(binary: Option<PathBuf>, tags: Vec<String>) -> super::Result {
+    let root = gauntlet::run::source_checkout().ok_or_else(|| {
+        Error::Usage("--harness: the image is built from a gauntlet source checkout (its manifests/Dockerfile.harness): run this inside one".into())
+    })?;
+    let binary = match binary {
+        Some(binary) => binary,
+        None => std::env::current_exe()
+            .map_err(|e| Error::Failed(format!("finding this program: {e}")))?,
+    };
+    let tags = if tags.is_empty() { vec!["gauntlet:dev".to_owned()] } else { tags };
+    match gauntlet::image::build_harness(
+        &binary,
+        &root.join("manifests/Dockerfile.harness"),
+        &root.join("target/image/context-harness"),
+        &tags,
+    ) {
+        Ok(id) => {
+            println!("built {id} as {}", tags.join(", "));
+            Ok(())
+        }
+        Err(e @ gauntlet::image::Error::Missing(_)) => Err(Error::Usage(e.to_string())),
+        Err(e) => Err(Error::Failed(e.to_string())),
+    }
 }
 
 /// Builds the image and prints its id and tags.
 pub fn run(args: Args) -> super::Result {
+    if args.harness {
+        return harness(args.binary, args.tags);
+    }
     let config = ProcessConfig::locate().map_err(gauntlet::target::Error::from)?;
     let binary = args.binary.unwrap_or(config.binary);
     let mut spec = if args.gpu {

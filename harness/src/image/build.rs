@@ -326,6 +326,76 @@ pub fn rfc3339(seconds: u64) -> String {
     )
 }
 
+/// gauntlet's own image (`manifests/Dockerfile.harness`), `FROM scratch` like
+/// the service's: the stripped `gauntlet` binary, the libraries ldd names at
+/// their paths, the build host's CA bundle (for https targets), an /etc/passwd
+/// and /etc/group naming the non-root user 65532, and a /tmp anyone may write.
+/// Returns the image id.
+pub fn build_harness(
+    binary: &Path,
+    dockerfile: &Path,
+    context_dir: &Path,
+    tags: &[String],
+) -> Result<String> {
+    if !binary.is_file() {
+        return Err(Error::Missing(format!("no gauntlet binary at {}", binary.display())));
+    }
+    let context = |source| Error::Context { path: context_dir.to_owned(), source };
+    if context_dir.exists() {
+        std::fs::remove_dir_all(context_dir).map_err(context)?;
+    }
+    let rootfs = context_dir.join("rootfs");
+    create_dir(&rootfs.join("etc/ssl/certs"))?;
+    run(
+        "strip",
+        Command::new("strip")
+            .arg("--strip-all")
+            .arg("-o")
+            .arg(context_dir.join("gauntlet"))
+            .arg(binary),
+    )?;
+    for library in shared_libraries(binary)? {
+        copy(&library, &rootfs.join(library.strip_prefix("/").unwrap_or(&library)))?;
+    }
+    let bundle = Path::new("/etc/ssl/certs/ca-certificates.crt");
+    if bundle.is_file() {
+        copy(bundle, &rootfs.join("etc/ssl/certs/ca-certificates.crt"))?;
+    }
+    for (file, text) in [
+        (
+            "etc/passwd",
+            "root:x:0:0:root:/root:/sbin/nologin\ngauntlet:x:65532:65532:gauntlet:/work:/sbin/nologin\n",
+        ),
+        ("etc/group", "root:x:0:\ngauntlet:x:65532:\n"),
+    ] {
+        std::fs::write(rootfs.join(file), text).map_err(context)?;
+    }
+    // /tmp, and /work (the working folder) for whatever user runs it.
+    for dir in ["tmp", "work"] {
+        create_dir(&rootfs.join(dir))?;
+        std::fs::set_permissions(
+            rootfs.join(dir),
+            std::os::unix::fs::PermissionsExt::from_mode(0o1777),
+        )
+        .map_err(context)?;
+    }
+    let root = dockerfile.parent().and_then(Path::parent).unwrap_or(Path::new("."));
+    let mut docker = Command::new("docker");
+    docker.arg("build").arg("--quiet").arg("--file").arg(dockerfile);
+    for (name, value) in [
+        ("VERSION", env!("CARGO_PKG_VERSION").to_owned()),
+        ("REVISION", git_revision(root)),
+        ("CREATED", created_now()),
+    ] {
+        docker.arg("--build-arg").arg(format!("{name}={value}"));
+    }
+    for tag in tags {
+        docker.arg("--tag").arg(tag);
+    }
+    docker.arg(context_dir);
+    Ok(run("docker", &mut docker)?.trim().to_owned())
+}
+
 fn run(tool: &'static str, command: &mut Command) -> Result<String> {
     let out = command
         .output()

@@ -11,6 +11,7 @@ mod common;
 
 mod containers;
 mod faults;
+mod harness_image;
 mod images;
 mod scratch;
 
@@ -21,7 +22,7 @@ use libtest_mimic::{Arguments, Trial};
 /// Every trial: the plain test functions of `containers` and `images`, and
 /// the `faults` trials.
 fn trials() -> Vec<Trial> {
-    let tests: [(&str, fn()); 7] = [
+    let tests: [(&str, fn()); 8] = [
         (
             "containers::labelled_containers_never_outlive_their_run",
             containers::labelled_containers_never_outlive_their_run,
@@ -42,6 +43,10 @@ fn trials() -> Vec<Trial> {
         (
             "images::a_key_baked_into_a_layer_is_found_by_path",
             images::a_key_baked_into_a_layer_is_found_by_path,
+        ),
+        (
+            "harness_image::gauntlet_runs_from_its_own_image",
+            harness_image::gauntlet_runs_from_its_own_image,
         ),
         (
             "scratch::the_binary_works_alone_in_a_scratch_container",
