@@ -207,7 +207,8 @@ impl<'de> Deserialize<'de> for Tolerance {
 /// A sequence of points a check saw, for plots: x and y in their units.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Series {
-    /// Its name: `ready.timeline` (x: seconds since start, y: HTTP status) or
+    /// Its name: `ready.timeline` (x: seconds since start, y: HTTP status),
+    /// `drain.timeline` (x: seconds since SIGTERM, y: HTTP status) or
     /// `load.requests` (x: seconds since the burst began, y: latency in seconds).
     pub name: String,
     /// The points, in the order seen.

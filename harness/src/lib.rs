@@ -12,6 +12,7 @@ pub mod docker;
 pub mod dockerfile;
 pub mod figures;
 pub mod gpu;
+pub mod html;
 pub mod http;
 pub mod image;
 pub mod manifests;

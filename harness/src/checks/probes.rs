@@ -174,6 +174,9 @@ pub struct Drain {
     pub lost: Vec<String>,
     /// The exit code, if the process exited within the grace period.
     pub exit_code: Option<i32>,
+    /// Readiness just before the signal (at 0), then the polls after it until
+    /// the first 503: when and the status.
+    pub polls: Vec<(Duration, u16)>,
 }
 
 /// Judges a SIGTERM: readiness 503 within `limits.drain_flip`, every accepted
@@ -222,16 +225,20 @@ fn sigterm(signals: &dyn Spawner, profile: &Profile) -> Outcome {
         Err(outcome) => return outcome,
     };
     let limits = &profile.thresholds;
-    judge_drain(
-        &observe_drain(
-            instance.as_ref(),
-            &profile.readiness_path,
-            limits,
-            &request,
-            StopBy::Signal,
-        ),
-        limits,
-    )
+    let drain =
+        observe_drain(instance.as_ref(), &profile.readiness_path, limits, &request, StopBy::Signal);
+    record_drain(&drain);
+    judge_drain(&drain, limits)
+}
+
+/// Records the readiness polls after SIGTERM as the series `drain.timeline`
+/// (x: seconds since the signal), SIGTERM marked at 0 and the flip to 503 where seen.
+fn record_drain(drain: &Drain) {
+    let points = drain.polls.iter().map(|(at, s)| [at.as_secs_f64(), f64::from(*s)]).collect();
+    let mark = |label: &str, x: f64| crate::figures::Mark { label: label.into(), x };
+    let mut marks = vec![mark("SIGTERM", 0.0)];
+    marks.extend(drain.flipped_after.map(|at| mark("503", at.as_secs_f64())));
+    crate::figures::record_series("drain.timeline", points, marks);
 }
 
 /// The request a drain keeps in flight: 32 sentences at the profile's inference route.
@@ -483,6 +490,11 @@ pub(super) fn observe_drain(
         std::thread::sleep(Duration::from_millis(300));
         let mut drain = Drain::default();
         let grace = limits.shutdown_grace;
+        let client = crate::http::client();
+        // Readiness just before the signal: the timeline's first point, at 0.
+        if let Ok(r) = client.get(format!("{base}{readiness_path}")).send() {
+            drain.polls.push((Duration::ZERO, r.status().as_u16()));
+        }
         let stopped = match by {
             StopBy::Signal => {
                 if let Err(e) = instance.signal(libc::SIGTERM) {
@@ -498,13 +510,14 @@ pub(super) fn observe_drain(
             })),
         };
         let signalled = Instant::now();
-        let client = crate::http::client();
         while signalled.elapsed() <= limits.drain_flip + Duration::from_millis(500) {
-            if let Ok(r) = client.get(format!("{base}{readiness_path}")).send()
-                && r.status() == 503
-            {
-                drain.flipped_after = Some(signalled.elapsed());
-                break;
+            if let Ok(r) = client.get(format!("{base}{readiness_path}")).send() {
+                let (at, status) = (signalled.elapsed(), r.status().as_u16());
+                drain.polls.push((at, status));
+                if status == 503 {
+                    drain.flipped_after = Some(at);
+                    break;
+                }
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -581,6 +594,7 @@ mod tests {
             answered: vec![200, 200],
             lost: vec![],
             exit_code: Some(0),
+            polls: vec![(ms(10), 200), (ms(30), 503)],
         };
         let limits = Thresholds::default();
         assert!(matches!(judge_drain(&good, &limits), Outcome::Pass(_)));

@@ -30,6 +30,10 @@ pub struct Args {
     /// Write the Markdown summary here (e.g. $GITHUB_STEP_SUMMARY).
     #[arg(long)]
     markdown: Option<PathBuf>,
+    /// Write the HTML report here: one self-contained file, the check table and
+    /// the timing plots (with `--baseline`, old against new).
+    #[arg(long, value_name = "PATH")]
+    html: Option<PathBuf>,
     /// Hold this run against an earlier JSON report (as `gauntlet compare` does)
     /// and write the comparison into every report; a regression exits 1.
     #[arg(long, value_name = "FILE")]
@@ -105,6 +109,7 @@ pub fn run(args: Args) -> super::Result {
         (args.json.as_deref(), "--json", &|| report::json(&run)),
         (args.junit.as_deref(), "--junit", &|| report::junit(&run)),
         (args.markdown.as_deref(), "--markdown", &|| report::markdown(&run)),
+        (args.html.as_deref(), "--html", &|| gauntlet::html::html(&run)),
     ])?;
     if listing {
         return Ok(());
