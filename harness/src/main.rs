@@ -40,6 +40,8 @@ enum Command {
     Gpu,
     /// Build the service image FROM scratch (manifests/Dockerfile) and print its id and size.
     Image(cli::image::Args),
+    /// Write the starter files into a repository: a profile, a CI workflow, a .gauntlet/ folder.
+    Init(cli::init::Args),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
         Command::Dockerfile(args) => cli::dockerfile::run(&args),
         Command::Gpu => cli::gpu::run(),
         Command::Image(args) => cli::image::run(args),
+        Command::Init(args) => cli::init::run(&args),
     };
     let code = cli::exit_code(result);
     gauntlet::run::settle();

@@ -6,6 +6,7 @@ pub mod compare;
 pub mod dockerfile;
 pub mod gpu;
 pub mod image;
+pub mod init;
 pub mod list;
 pub mod manifests;
 pub mod run;

@@ -16,6 +16,7 @@ mod cross;
 mod dockerfiles;
 mod documented;
 mod gpu;
+mod init;
 mod kube;
 mod manifests;
 mod real;

@@ -9,4 +9,5 @@ mod common;
 mod baseline;
 mod cross;
 mod gpu;
+mod init;
 mod lifecycle;
