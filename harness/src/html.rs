@@ -529,7 +529,7 @@ mod tests {
     use crate::check::Family;
     use crate::figures::{Mark, Measured};
     use crate::profile::Baselines;
-    use crate::report::About;
+    use crate::report::tests::about;
 
     fn record(
         id: &'static str,
@@ -550,15 +550,6 @@ mod tests {
 
     fn series(name: &str, points: Vec<[f64; 2]>, marks: Vec<Mark>) -> Series {
         Series { name: name.into(), points, marks, check: String::new() }
-    }
-
-    fn about() -> About {
-        About {
-            profile: "reference".into(),
-            target: "process".into(),
-            kubernetes_version: None,
-            baselines: Baselines::reference(),
-        }
     }
 
     #[test]

@@ -253,7 +253,7 @@ fn first_line(text: &str) -> &str {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
@@ -277,7 +277,8 @@ mod tests {
         ]))
     }
 
-    fn about() -> About {
+    /// The About of the reference profile on the process target.
+    pub(crate) fn about() -> About {
         About {
             profile: "reference".into(),
             target: "process".into(),

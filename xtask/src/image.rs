@@ -45,6 +45,11 @@ pub fn build_release_image(sh: &Shell) -> anyhow::Result<()> {
     )
     .run()
     .context("building the image (is Docker running?)")?;
+    hold_to_size_goal(sh, &versioned, dev, SIZE_GOAL_MB)
+}
+
+/// Prints the image's size and fails when it is at or over `goal_mb`.
+fn hold_to_size_goal(sh: &Shell, versioned: &str, dev: &str, goal_mb: f64) -> anyhow::Result<()> {
     let size = "{{.Size}}";
     let bytes: f64 = cmd!(sh, "docker image inspect --format {size} {versioned}")
         .read()?
@@ -52,9 +57,9 @@ pub fn build_release_image(sh: &Shell) -> anyhow::Result<()> {
         .parse()
         .context("reading the image size")?;
     let mb = bytes / 1e6;
-    println!("image {versioned} (also {dev}): {mb:.1} MB (goal: under {SIZE_GOAL_MB} MB)");
-    if mb >= SIZE_GOAL_MB {
-        bail!("the image is {mb:.1} MB, over the {SIZE_GOAL_MB} MB goal");
+    println!("image {versioned} (also {dev}): {mb:.1} MB (goal: under {goal_mb} MB)");
+    if mb >= goal_mb {
+        bail!("the image is {mb:.1} MB, over the {goal_mb} MB goal");
     }
     Ok(())
 }
@@ -74,16 +79,5 @@ pub fn build_harness_image(sh: &Shell) -> anyhow::Result<()> {
     cmd!(sh, "target/release/gauntlet image --harness --tag {versioned} --tag {dev}")
         .run()
         .context("building the harness image")?;
-    let size = "{{.Size}}";
-    let bytes: f64 = cmd!(sh, "docker image inspect --format {size} {versioned}")
-        .read()?
-        .trim()
-        .parse()
-        .context("reading the image size")?;
-    let mb = bytes / 1e6;
-    println!("image {versioned} (also {dev}): {mb:.1} MB (goal: under {HARNESS_SIZE_GOAL_MB} MB)");
-    if mb >= HARNESS_SIZE_GOAL_MB {
-        bail!("the image is {mb:.1} MB, over the {HARNESS_SIZE_GOAL_MB} MB goal");
-    }
-    Ok(())
+    hold_to_size_goal(sh, &versioned, dev, HARNESS_SIZE_GOAL_MB)
 }

@@ -146,20 +146,38 @@ pub fn build(spec: &ImageSpec) -> Result<String> {
         return Ok(id);
     }
     assemble(spec)?;
+    docker_build(
+        &spec.dockerfile,
+        &spec.context_dir,
+        &spec.tags,
+        [&spec.version, &spec.revision, &spec.created],
+        Some(&format!("{INPUTS_LABEL}={inputs}")),
+    )
+}
+
+/// `docker build --quiet` of `context_dir` with `dockerfile`, the build
+/// arguments VERSION, REVISION and CREATED, an optional label and the tags;
+/// returns the image id.
+fn docker_build(
+    dockerfile: &Path,
+    context_dir: &Path,
+    tags: &[String],
+    [version, revision, created]: [&str; 3],
+    label: Option<&str>,
+) -> Result<String> {
     let mut docker = Command::new("docker");
-    docker.arg("build").arg("--quiet").arg("--file").arg(&spec.dockerfile);
-    docker.arg("--label").arg(format!("{INPUTS_LABEL}={inputs}"));
-    for (name, value) in
-        [("VERSION", &spec.version), ("REVISION", &spec.revision), ("CREATED", &spec.created)]
-    {
+    docker.arg("build").arg("--quiet").arg("--file").arg(dockerfile);
+    if let Some(label) = label {
+        docker.arg("--label").arg(label);
+    }
+    for (name, value) in [("VERSION", version), ("REVISION", revision), ("CREATED", created)] {
         docker.arg("--build-arg").arg(format!("{name}={value}"));
     }
-    for tag in &spec.tags {
+    for tag in tags {
         docker.arg("--tag").arg(tag);
     }
-    docker.arg(&spec.context_dir);
-    let id = run("docker", &mut docker)?;
-    Ok(id.trim().to_owned())
+    docker.arg(context_dir);
+    Ok(run("docker", &mut docker)?.trim().to_owned())
 }
 
 /// The label holding the fingerprint of what an image was built from.
@@ -380,20 +398,14 @@ pub fn build_harness(
         .map_err(context)?;
     }
     let root = dockerfile.parent().and_then(Path::parent).unwrap_or(Path::new("."));
-    let mut docker = Command::new("docker");
-    docker.arg("build").arg("--quiet").arg("--file").arg(dockerfile);
-    for (name, value) in [
-        ("VERSION", env!("CARGO_PKG_VERSION").to_owned()),
-        ("REVISION", git_revision(root)),
-        ("CREATED", created_now()),
-    ] {
-        docker.arg("--build-arg").arg(format!("{name}={value}"));
-    }
-    for tag in tags {
-        docker.arg("--tag").arg(tag);
-    }
-    docker.arg(context_dir);
-    Ok(run("docker", &mut docker)?.trim().to_owned())
+    let (revision, created) = (git_revision(root), created_now());
+    docker_build(
+        dockerfile,
+        context_dir,
+        tags,
+        [env!("CARGO_PKG_VERSION"), &revision, &created],
+        None,
+    )
 }
 
 fn run(tool: &'static str, command: &mut Command) -> Result<String> {
