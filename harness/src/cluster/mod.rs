@@ -11,21 +11,19 @@ pub use rollout::{Rollout, hopeless, judge as judge_rollout, restarts};
 
 use std::collections::BTreeMap;
 
-use crate::run::PID_LABEL;
-
-/// The namespaces (name, labels) a dead run of `host` left: labelled with this
-/// host and a process id that `alive` says is gone. Another host's namespaces
-/// are never judged, since its process ids mean nothing here.
+/// The namespaces (name, labels) a dead run of `scope` left: labelled with
+/// this host and PID namespace and a process id that `alive` says is gone.
+/// Another scope's namespaces are never judged, since its process ids mean
+/// nothing here.
 pub fn stale(
     namespaces: &[(String, BTreeMap<String, String>)],
-    host: &str,
+    scope: &str,
     alive: impl Fn(i32) -> bool,
 ) -> Vec<String> {
     namespaces
         .iter()
-        .filter(|(_, labels)| labels.get(crate::run::HOST_LABEL).map(String::as_str) == Some(host))
         .filter(|(_, labels)| {
-            labels.get(PID_LABEL).and_then(|p| p.parse::<i32>().ok()).is_some_and(|pid| !alive(pid))
+            crate::run::left_by_dead_run(|k| labels.get(k).map(String::as_str), scope, &alive)
         })
         .map(|(name, _)| name.clone())
         .collect()
@@ -34,15 +32,14 @@ pub fn stale(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::{HOST_LABEL, PID_LABEL};
 
     #[test]
-    fn only_this_hosts_dead_runs_are_stale() {
-        let ns = |name: &str, host: &str, pid: &str| {
-            let labels: BTreeMap<String, String> = [
-                (crate::run::HOST_LABEL.to_owned(), host.to_owned()),
-                (PID_LABEL.to_owned(), pid.to_owned()),
-            ]
-            .into();
+    fn only_this_scopes_dead_runs_are_stale() {
+        let ns = |name: &str, scope: &str, pid: &str| {
+            let labels: BTreeMap<String, String> =
+                [(HOST_LABEL.to_owned(), scope.to_owned()), (PID_LABEL.to_owned(), pid.to_owned())]
+                    .into();
             (name.to_owned(), labels)
         };
         let namespaces = [

@@ -1,7 +1,8 @@
 //! Removing what a run created: this run's containers on SIGINT or SIGTERM, and
 //! the containers of runs whose harness process died (SIGKILL, a crash) at the
-//! next start. Containers are found by their `gauntlet.run` and `gauntlet.pid`
-//! labels; drop (testcontainers) removes them on every other path.
+//! next start. Containers are found by their `gauntlet.run`, `gauntlet.pid`
+//! and `gauntlet.host` labels, and only those of this host and PID namespace
+//! are judged; drop (testcontainers) removes them on every other path.
 
 use std::collections::HashMap;
 
@@ -9,7 +10,9 @@ use testcontainers::bollard::query_parameters::{ListContainersOptions, RemoveCon
 
 use super::Engine;
 use super::error::{Error, Result, api};
-use crate::run::{PID_LABEL, RUN_LABEL, handle_interrupts, on_interrupt, process_alive, run_id};
+use crate::run::{
+    RUN_LABEL, handle_interrupts, left_by_dead_run, on_interrupt, pid_scope, process_alive, run_id,
+};
 
 /// A container's labels.
 pub type Labels = HashMap<String, String>;
@@ -69,8 +72,9 @@ pub fn remove_labelled(
 
 /// Removes the containers of runs whose harness process no longer exists.
 pub fn sweep_dead_runs(engine: &Engine) -> usize {
+    let scope = pid_scope();
     let swept = remove_labelled(engine, RUN_LABEL, None, |labels| {
-        labels.get(PID_LABEL).and_then(|p| p.parse().ok()).is_some_and(process_alive)
+        !left_by_dead_run(|k| labels.get(k).map(String::as_str), &scope, process_alive)
     });
     if swept > 0 {
         eprintln!("gauntlet: removed {swept} container(s) left by runs that died");

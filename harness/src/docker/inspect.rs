@@ -61,10 +61,7 @@ pub fn run_once(engine: &Engine, reference: &str, command: &[&str]) -> Result<On
         WaitContainerOptions,
     };
     let client = engine.client()?;
-    let labels = std::collections::HashMap::from([
-        (crate::run::RUN_LABEL.to_owned(), crate::run::run_id().to_owned()),
-        (crate::run::PID_LABEL.to_owned(), crate::run::run_pid().to_string()),
-    ]);
+    let labels = std::collections::HashMap::from(crate::run::labels());
     let body = ContainerCreateBody {
         image: Some(reference.to_owned()),
         cmd: Some(command.iter().map(|c| (*c).to_owned()).collect()),

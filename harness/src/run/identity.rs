@@ -11,8 +11,10 @@ pub const RUN_LABEL: &str = "gauntlet.run";
 /// And this one, valued with the harness's process id, so a later run can tell
 /// a dead run's leftovers from a live run's.
 pub const PID_LABEL: &str = "gauntlet.pid";
-/// And, where the objects outlive the host's view (a cluster's namespaces),
-/// this one naming the host, so a sweep only judges its own host's process ids.
+/// And this one, valued with [`pid_scope`], so a sweep only judges the process
+/// ids of its own host and PID namespace: a cluster's namespaces are seen from
+/// many hosts, and one engine's containers from the host and from gauntlet
+/// running inside a container with the socket mounted.
 pub const HOST_LABEL: &str = "gauntlet.host";
 
 /// The environment that hands a run's identity to a child that carries on the
@@ -60,6 +62,56 @@ pub fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_owned())
         .unwrap_or_else(|_| "unknown".into())
+}
+
+/// Where this run's process ids mean something: the host's name and the PID
+/// namespace's inode. The name alone is not enough, since a container on the
+/// host's network carries the host's name but has process ids of its own. It
+/// is a valid Kubernetes label value: at most 63 characters of `[A-Za-z0-9._-]`.
+pub fn pid_scope() -> String {
+    let namespace = std::fs::read_link("/proc/self/ns/pid")
+        .ok()
+        .and_then(|link| {
+            let link = link.to_string_lossy().into_owned();
+            link.strip_prefix("pid:[")?.strip_suffix(']').map(str::to_owned)
+        })
+        .unwrap_or_else(|| "unknown".into());
+    scope_of(&host_name(), &namespace)
+}
+
+fn scope_of(host: &str, namespace: &str) -> String {
+    let suffix = format!(".pid-{namespace}");
+    let host: String = host
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '-' })
+        .take(63usize.saturating_sub(suffix.len()))
+        .collect();
+    let host = host.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    let host = if host.is_empty() { "unknown" } else { host };
+    format!("{host}{suffix}")
+}
+
+/// The labels that mark everything this run creates: its id, the process id
+/// that stands for it, and the scope that process id means something in.
+pub fn labels() -> [(String, String); 3] {
+    [
+        (RUN_LABEL.to_owned(), run_id().to_owned()),
+        (PID_LABEL.to_owned(), run_pid().to_string()),
+        (HOST_LABEL.to_owned(), pid_scope()),
+    ]
+}
+
+/// Whether an object whose labels `label` reads was left by a run that died in
+/// `scope`: it names that scope and a process id `alive` says is gone. Objects
+/// of another scope (another host, a container's own PID namespace) or with no
+/// scope label are never judged, since their process ids mean nothing here.
+pub fn left_by_dead_run<'a>(
+    label: impl Fn(&str) -> Option<&'a str>,
+    scope: &str,
+    alive: impl Fn(i32) -> bool,
+) -> bool {
+    label(HOST_LABEL) == Some(scope)
+        && label(PID_LABEL).and_then(|p| p.parse::<i32>().ok()).is_some_and(|pid| !alive(pid))
 }
 
 /// Whether this runs in CI (`CI` set to anything but `false`, `0` or empty),
@@ -115,5 +167,37 @@ mod tests {
         let pid = child.id() as i32;
         child.wait().unwrap();
         assert!(!process_alive(pid));
+    }
+
+    #[test]
+    fn the_pid_scope_names_the_host_and_the_pid_namespace_as_a_label_value() {
+        let scope = pid_scope();
+        assert!(scope.starts_with(&host_name()) || host_name().len() > 40, "{scope}");
+        assert!(scope.contains(".pid-") && !scope.ends_with("unknown"), "{scope}");
+        let long = scope_of(&"h".repeat(100), "4026531836");
+        assert_eq!(long.len(), 63, "{long}");
+        assert!(long.ends_with(".pid-4026531836"), "{long}");
+        assert_eq!(scope_of("my host!", "1"), "my-host.pid-1");
+        assert_eq!(scope_of("", "1"), "unknown.pid-1");
+    }
+
+    #[test]
+    fn only_dead_runs_of_this_scope_are_left_behind() {
+        let judge = |scope: Option<&str>, pid: Option<&str>| {
+            let labels: std::collections::HashMap<&str, &str> =
+                [(HOST_LABEL, scope), (PID_LABEL, pid)]
+                    .into_iter()
+                    .filter_map(|(k, v)| Some((k, v?)))
+                    .collect();
+            left_by_dead_run(|k| labels.get(k).copied(), "here", |pid| pid == 200)
+        };
+        assert!(judge(Some("here"), Some("100")), "a dead run of this scope");
+        assert!(!judge(Some("here"), Some("200")), "a live run of this scope");
+        // A container created from inside another PID namespace (gauntlet in
+        // its own image with the socket mounted), or by an older gauntlet.
+        assert!(!judge(Some("there"), Some("100")), "another scope's process ids mean nothing");
+        assert!(!judge(None, Some("100")), "no scope, no judgement");
+        assert!(!judge(Some("here"), Some("not-a-pid")), "a garbled pid");
+        assert!(!judge(Some("here"), None), "no pid");
     }
 }

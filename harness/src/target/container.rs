@@ -22,7 +22,6 @@ use super::{
 };
 use crate::docker::{self, Engine};
 use crate::profile::Thresholds;
-use crate::run::RUN_LABEL;
 
 /// The port the service listens on inside the image.
 pub const SERVICE_PORT: u16 = 8080;
@@ -176,9 +175,8 @@ impl ContainerTarget {
         }
         let container = request
             .with_mapped_port(host_port, SERVICE_PORT.tcp())
-            .with_label(RUN_LABEL, crate::run::run_id())
+            .with_labels(crate::run::labels())
             .with_label(docker::INSTANCE_LABEL, instance)
-            .with_label(crate::run::PID_LABEL, crate::run::run_pid().to_string())
             .with_readonly_rootfs(config.read_only)
             .with_cap_drop("ALL")
             .with_security_opt("no-new-privileges")

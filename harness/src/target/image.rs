@@ -11,7 +11,6 @@ use testcontainers::bollard::query_parameters::{CreateContainerOptions, RemoveCo
 use super::{Error, ImageView, Result, Target};
 use crate::docker::{self, Engine};
 use crate::image::ImageFacts;
-use crate::run::RUN_LABEL;
 
 /// An image on the local engine, inspected.
 #[derive(Debug)]
@@ -26,10 +25,7 @@ impl ImageTarget {
     pub fn open(engine: &Engine, reference: &str) -> Result<Self> {
         let engine = engine.clone();
         let client = engine.client()?;
-        let labels = HashMap::from([
-            (RUN_LABEL.to_owned(), crate::run::run_id().to_owned()),
-            (crate::run::PID_LABEL.to_owned(), crate::run::run_pid().to_string()),
-        ]);
+        let labels = HashMap::from(crate::run::labels());
         let body = ContainerCreateBody {
             image: Some(reference.to_owned()),
             labels: Some(labels),

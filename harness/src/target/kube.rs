@@ -22,7 +22,7 @@ use serde_json::Value;
 
 use super::{ClusterView, Error, Http, Result, Target};
 use crate::cluster::{self, Render, Rollout};
-use crate::run::{HOST_LABEL, PID_LABEL, RUN_LABEL};
+use crate::run::RUN_LABEL;
 
 /// How to open the kube target.
 #[derive(Debug, Clone)]
@@ -229,13 +229,7 @@ impl ClusterView for KubeTarget {
 }
 
 async fn create_namespace(client: &Client, name: &str) -> Result<()> {
-    let host = crate::run::host_name();
-    let labels: BTreeMap<String, String> = [
-        (RUN_LABEL.to_owned(), crate::run::run_id().to_owned()),
-        (PID_LABEL.to_owned(), crate::run::run_pid().to_string()),
-        (HOST_LABEL.to_owned(), host),
-    ]
-    .into();
+    let labels: BTreeMap<String, String> = crate::run::labels().into();
     let namespace = Namespace {
         metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
             name: Some(name.to_owned()),
@@ -265,7 +259,7 @@ async fn sweep(client: &Client) -> usize {
     let Ok(list) = api.list(&ListParams::default().labels(RUN_LABEL)).await else { return 0 };
     let labelled: Vec<(String, BTreeMap<String, String>)> =
         list.items.iter().map(|n| (n.name_any(), n.labels().clone())).collect();
-    let stale = cluster::stale(&labelled, &crate::run::host_name(), crate::run::process_alive);
+    let stale = cluster::stale(&labelled, &crate::run::pid_scope(), crate::run::process_alive);
     let mut removed = 0;
     for name in stale {
         if delete_namespace(client, &name).await.is_ok() {

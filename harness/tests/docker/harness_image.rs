@@ -109,10 +109,28 @@ fn checks(docker: &[&str]) {
     drop(service);
 
     // The Docker socket mounted, with its group: --target container starts
-    // the reference image beside this one and runs a check against it.
+    // the reference image beside this one and runs a check against it. Its
+    // sweep of dead runs' containers must leave a live run on the host alone,
+    // though the host's process ids mean nothing in the container's PID
+    // namespace (it once removed the containers of trials running beside it).
+    let mut label = vec!["create".to_owned()];
+    for (key, value) in gauntlet::run::labels() {
+        label.extend(["--label".to_owned(), format!("{key}={value}")]);
+    }
+    let (code, created) = output(Command::new("docker").args(&label).arg(tag()));
+    assert_eq!(code, Some(0), "{created}");
+    let host_run = created
+        .lines()
+        .map(str::trim)
+        .find(|l| l.len() == 64 && l.bytes().all(|b| b.is_ascii_hexdigit()))
+        .unwrap_or_else(|| panic!("no container id from docker create: {created}"))
+        .to_owned();
     let (code, text) = run(docker, &["run", "--target", "container", "--", "api.info.schema"]);
+    let (kept, _) = output(Command::new("docker").args(["container", "inspect", &host_run]));
+    let _ = Command::new("docker").args(["rm", "--force", &host_run]).output();
     assert_eq!(code, Some(0), "{text}");
     assert!(passed(&text, "api.info.schema"), "{text}");
+    assert_eq!(kept, Some(0), "the in-container run swept a live host run's container: {text}");
     // Without the socket's group the user cannot reach the engine (where the
     // socket is not open to everyone): exit 2 and why, never a pass.
     let mode = std::os::unix::fs::PermissionsExt::mode(
