@@ -72,9 +72,8 @@ pub fn remove_labelled(
 
 /// Removes the containers of runs whose harness process no longer exists.
 pub fn sweep_dead_runs(engine: &Engine) -> usize {
-    let scope = pid_scope();
     let swept = remove_labelled(engine, RUN_LABEL, None, |labels| {
-        !left_by_dead_run(|k| labels.get(k).map(String::as_str), &scope, process_alive)
+        !left_by_dead_run(|k| labels.get(k).map(String::as_str), pid_scope(), process_alive)
     });
     if swept > 0 {
         eprintln!("gauntlet: removed {swept} container(s) left by runs that died");

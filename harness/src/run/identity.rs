@@ -58,7 +58,7 @@ fn inherited() -> Option<u32> {
 }
 
 /// This host's name, as the kernel has it (`unknown` when it cannot be read).
-pub fn host_name() -> String {
+fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_owned())
         .unwrap_or_else(|_| "unknown".into())
@@ -68,15 +68,19 @@ pub fn host_name() -> String {
 /// namespace's inode. The name alone is not enough, since a container on the
 /// host's network carries the host's name but has process ids of its own. It
 /// is a valid Kubernetes label value: at most 63 characters of `[A-Za-z0-9._-]`.
-pub fn pid_scope() -> String {
-    let namespace = std::fs::read_link("/proc/self/ns/pid")
-        .ok()
-        .and_then(|link| {
-            let link = link.to_string_lossy().into_owned();
-            link.strip_prefix("pid:[")?.strip_suffix(']').map(str::to_owned)
-        })
-        .unwrap_or_else(|| "unknown".into());
-    scope_of(&host_name(), &namespace)
+/// Read once: neither changes while the process lives.
+pub fn pid_scope() -> &'static str {
+    static SCOPE: OnceLock<String> = OnceLock::new();
+    SCOPE.get_or_init(|| {
+        let namespace = std::fs::read_link("/proc/self/ns/pid")
+            .ok()
+            .and_then(|link| {
+                let link = link.to_string_lossy().into_owned();
+                link.strip_prefix("pid:[")?.strip_suffix(']').map(str::to_owned)
+            })
+            .unwrap_or_else(|| "unknown".into());
+        scope_of(&host_name(), &namespace)
+    })
 }
 
 fn scope_of(host: &str, namespace: &str) -> String {
@@ -97,7 +101,7 @@ pub fn labels() -> [(String, String); 3] {
     [
         (RUN_LABEL.to_owned(), run_id().to_owned()),
         (PID_LABEL.to_owned(), run_pid().to_string()),
-        (HOST_LABEL.to_owned(), pid_scope()),
+        (HOST_LABEL.to_owned(), pid_scope().to_owned()),
     ]
 }
 

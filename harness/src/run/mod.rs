@@ -6,7 +6,7 @@ mod identity;
 mod interrupt;
 
 pub use identity::{
-    HOST_LABEL, PID_LABEL, RUN_ENV, RUN_LABEL, host_name, in_ci, labels, left_by_dead_run,
-    pid_scope, process_alive, run_id, run_pid, source_checkout,
+    HOST_LABEL, PID_LABEL, RUN_ENV, RUN_LABEL, in_ci, labels, left_by_dead_run, pid_scope,
+    process_alive, run_id, run_pid, source_checkout,
 };
 pub use interrupt::{forget_on_interrupt, handle_interrupts, on_interrupt, settle};

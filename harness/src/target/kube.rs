@@ -259,7 +259,7 @@ async fn sweep(client: &Client) -> usize {
     let Ok(list) = api.list(&ListParams::default().labels(RUN_LABEL)).await else { return 0 };
     let labelled: Vec<(String, BTreeMap<String, String>)> =
         list.items.iter().map(|n| (n.name_any(), n.labels().clone())).collect();
-    let stale = cluster::stale(&labelled, &crate::run::pid_scope(), crate::run::process_alive);
+    let stale = cluster::stale(&labelled, crate::run::pid_scope(), crate::run::process_alive);
     let mut removed = 0;
     for name in stale {
         if delete_namespace(client, &name).await.is_ok() {
